@@ -1,0 +1,53 @@
+export const LOG_LEVELS = [
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+  'silent',
+] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface PostgresConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+  readonly database: string;
+  readonly poolSize: number;
+  readonly connectTimeoutMs: number;
+  readonly statementTimeoutMs: number;
+}
+
+export interface RedisConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly commandTimeoutMs: number;
+}
+
+export interface CacheConfig {
+  readonly ttlSeconds: number;
+  readonly keyPrefix: string;
+}
+
+/**
+ * The service's whole configuration, validated once at start-up.
+ * It is also the injection token: code asks for `AppConfig`, never `process.env`.
+ */
+export class AppConfig {
+  readonly port: number;
+  readonly postgres: PostgresConfig;
+  readonly redis: RedisConfig;
+  readonly cache: CacheConfig;
+  readonly logLevel: LogLevel;
+  readonly apiKey: string | undefined;
+  readonly rateLimitPerMinute: number;
+  readonly corsOrigins: readonly string[];
+  readonly clusterWorkers: number;
+  readonly shutdownTimeoutMs: number;
+
+  constructor(values: AppConfig) {
+    Object.assign(this, values);
+  }
+}

@@ -1,0 +1,28 @@
+import { type INestApplication, Logger } from '@nestjs/common';
+
+const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
+/**
+ * On SIGTERM or SIGINT: stop accepting connections, let in-flight requests
+ * finish, close PostgreSQL and Redis, then exit 0 — or exit 1 if that takes
+ * longer than `timeoutMs`. Nest's own shutdown hooks re-raise the signal
+ * (exit code 143), which orchestrators read as a crash.
+ */
+export function closeOnSignals(app: INestApplication, timeoutMs: number): void {
+  const logger = new Logger('Shutdown');
+  const shutDown = (signal: string) => {
+    logger.log(`${signal} received: draining`);
+    setTimeout(() => {
+      logger.error(`still draining after ${timeoutMs} ms: exiting`);
+      process.exit(1);
+    }, timeoutMs).unref();
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error(`shutdown failed: ${String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  for (const signal of SIGNALS) process.once(signal, shutDown);
+}

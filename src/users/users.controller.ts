@@ -1,0 +1,111 @@
+import {
+  applyDecorators,
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Patch,
+  Post,
+  Put,
+  Query,
+  Res,
+} from '@nestjs/common';
+import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { ApiErrorResponses } from '../common/api-error-responses.decorator.js';
+import { CreateUserDto } from './dto/create-user.dto.js';
+import { ListUsersQueryDto } from './dto/list-users-query.dto.js';
+import { UpdateUserDto } from './dto/update-user.dto.js';
+import { UserPageDto } from './dto/user-page.dto.js';
+import { UserResponseDto } from './dto/user-response.dto.js';
+import { NonEmptyBodyPipe } from './non-empty-body.pipe.js';
+import { UserId } from './user-id.param.js';
+import { UsersService } from './users.service.js';
+
+const ApiUpdateUser = (note: string) =>
+  applyDecorators(
+    ApiOperation({
+      summary: 'Update a user',
+      description: `Send any non-empty subset of \`name\` and \`email\`. ${note}`,
+    }),
+    ApiOkResponse({ type: UserResponseDto }),
+    ApiErrorResponses(400, 404, 409, 413, 415),
+  );
+
+@ApiTags('users')
+@ApiErrorResponses(503)
+@Controller('users')
+export class UsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create a user' })
+  @ApiCreatedResponse({
+    type: UserResponseDto,
+    description: 'Created; `Location` is the new user’s URL.',
+    headers: { Location: { schema: { type: 'string', example: '/users/42' } } },
+  })
+  @ApiErrorResponses(400, 409, 413, 415)
+  async create(
+    @Body() body: CreateUserDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<UserResponseDto> {
+    const user = await this.users.create(body);
+    void reply.header('location', `/users/${user.id}`);
+    return user;
+  }
+
+  @Get()
+  @ApiOperation({
+    summary: 'List users',
+    description:
+      'Keyset pagination in ascending id order: pass `meta.nextAfter` as `after` for the next page.',
+  })
+  @ApiOkResponse({ type: UserPageDto })
+  @ApiErrorResponses(400)
+  list(@Query() query: ListUsersQueryDto): Promise<UserPageDto> {
+    return this.users.list(query);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Get a user' })
+  @ApiOkResponse({ type: UserResponseDto })
+  @ApiErrorResponses(400, 404)
+  findOne(@UserId() id: number): Promise<UserResponseDto> {
+    return this.users.findOne(id);
+  }
+
+  @Put(':id')
+  @ApiUpdateUser('Same as PATCH: partial, as in the original API.')
+  replace(
+    @UserId() id: number,
+    @Body(NonEmptyBodyPipe) body: UpdateUserDto,
+  ): Promise<UserResponseDto> {
+    return this.users.update(id, body);
+  }
+
+  @Patch(':id')
+  @ApiUpdateUser('Same as PUT.')
+  update(
+    @UserId() id: number,
+    @Body(NonEmptyBodyPipe) body: UpdateUserDto,
+  ): Promise<UserResponseDto> {
+    return this.users.update(id, body);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a user' })
+  @ApiNoContentResponse({ description: 'Deleted.' })
+  @ApiErrorResponses(400, 404)
+  async remove(@UserId() id: number): Promise<void> {
+    await this.users.remove(id);
+  }
+}

@@ -1,0 +1,63 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { randomBytes } from 'node:crypto';
+import type { Client } from 'pg';
+import { inject } from 'vitest';
+import { createApp } from '../../src/app.factory.js';
+import type { AppConfig } from '../../src/config/app-config.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { Api } from './http.js';
+import { connectTo, createDatabase } from './postgres.js';
+
+/** A database of this test file's own, migrated, copied from the run's template. */
+export async function createTestDatabase(): Promise<string> {
+  const { templateDatabase, prefix } = inject('testRun');
+  const name = `${prefix}_${randomBytes(4).toString('hex')}`;
+  await createDatabase(name, templateDatabase);
+  return name;
+}
+
+/** A direct connection to a test database, to check what the API wrote. */
+export async function connectToDatabase(database: string): Promise<Client> {
+  const client = connectTo(database);
+  await client.connect();
+  return client;
+}
+
+export interface TestApp {
+  readonly app: NestFastifyApplication;
+  readonly config: AppConfig;
+  readonly api: Api;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the real application (same factory as production) on a free port.
+ * `env` overrides the environment, as the service would read it.
+ */
+export async function startApp(env: Record<string, string>): Promise<TestApp> {
+  const config = loadConfig({
+    ...process.env,
+    LOG_LEVEL: 'silent',
+    CACHE_KEY_PREFIX: `${inject('testRun').prefix}-${randomBytes(4).toString('hex')}`,
+    ...env,
+  });
+  const app = await createApp(config);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return {
+    app,
+    config,
+    api: new Api(await app.getUrl()),
+    close: () => app.close(),
+  };
+}
+
+let emailSequence = 0;
+
+/** A user body with an address no other test uses. */
+export function newUser(name = 'Test User'): { name: string; email: string } {
+  emailSequence += 1;
+  return {
+    name,
+    email: `user-${randomBytes(4).toString('hex')}-${emailSequence}@example.com`,
+  };
+}
