@@ -16,6 +16,7 @@ import {
   type HealthIndicatorResult,
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
+import { SkipThrottle } from '@nestjs/throttler';
 import type { FastifyReply } from 'fastify';
 import { RedisHealthIndicator } from './redis.health.js';
 
@@ -32,6 +33,7 @@ const healthExample = (status: 'up' | 'down') => ({
 });
 
 @ApiTags('health')
+@SkipThrottle()
 @Controller('health')
 export class HealthController {
   constructor(
