@@ -49,10 +49,17 @@ export class TcpProxy {
     }
   }
 
-  /** Passes traffic for new connections; connections cut before stay cut. */
+  /**
+   * Passes traffic again, also on connections held in the blackhole (what
+   * they queued meanwhile goes through, as after a healed partition);
+   * connections cut before stay cut. Idempotent: piping a pair twice would
+   * send every byte twice.
+   */
   restore(): void {
     this.mode = 'pass';
     for (const [client, upstream] of this.pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
       client.pipe(upstream);
       upstream.pipe(client);
     }
