@@ -46,7 +46,7 @@ describe('npm run bench, smoke run', () => {
       /^\| node:http \+ 1 INSERT … RETURNING \| [\d,]+ \|/m,
     );
     expect(stdout).toMatch(
-      /^\| start to ready, migrations already applied \| \d+ ms \|/m,
+      /^\| start to ready, migrations already applied \(median\) \| \d+ ms of /m,
     );
   });
 

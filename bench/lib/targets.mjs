@@ -38,8 +38,10 @@ export function runChecks(run) {
   /** @type {Check[]} */
   const checks = [
     {
-      check: 'start to ready, migrations already applied',
-      value: `${Math.round(startup.readyMs)} ms`,
+      check: 'start to ready, migrations already applied (median)',
+      value: `${Math.round(startup.readyMs)} ms of ${startup.readyTimesMs
+        .map(Math.round)
+        .join(', ')}`,
       target: `≤ ${TARGETS.readyMs} ms`,
       result: verdict(startup.readyMs <= TARGETS.readyMs),
     },
