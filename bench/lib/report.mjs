@@ -1,6 +1,9 @@
 import { CEILINGS } from './ceilings.mjs';
 import { compareTableSizes, runChecks, scenarioVerdict } from './targets.mjs';
 
+// Past this 1-minute load per core, other work competes with the run.
+const BUSY_LOAD_PER_CORE = 0.5;
+
 /**
  * @typedef {object} BenchReport
  * @property {ReturnType<typeof import('./machine.mjs').describeMachine>} machine
@@ -21,6 +24,13 @@ export function renderMarkdown({ machine, settings, runs }) {
       `${settings.duration} s measured after ${settings.warmup} s of warm-up; ` +
       `service: CLUSTER_WORKERS=${settings.workers}, LOG_LEVEL=${settings.logLevel}`,
   ];
+  if (machine.loadAverage[0] > BUSY_LOAD_PER_CORE * machine.cores) {
+    lines.push(
+      '',
+      `**The machine was busy (load average ${machine.loadAverage[0]} on ` +
+        `${machine.cores} cores): these figures are not comparable with a quiet run.**`,
+    );
+  }
   for (const run of runs) lines.push('', ...renderRun(run));
   const comparison = compareTableSizes(runs);
   if (comparison.length > 0) {
@@ -78,10 +88,22 @@ function renderRun(run) {
   }
   lines.push('', ...checkTable(runChecks(run)));
   const notes = run.scenarios.flatMap((s) =>
-    [...s.failures, ...s.notes].map((note) => `- ${s.name}: ${note}`),
+    [...s.failures, ...s.notes, ...suspectRatio(s)].map(
+      (note) => `- ${s.name}: ${note}`,
+    ),
   );
   if (notes.length > 0) lines.push('', 'Notes:', '', ...notes);
   return lines;
+}
+
+/**
+ * A scenario cannot really beat a server that does less of the same work:
+ * when it seems to, the machine's load changed between the two.
+ */
+function suspectRatio(scenario) {
+  return scenario.ratio > 1
+    ? ['faster than its ceiling: the load on the machine varied; rerun']
+    : [];
 }
 
 /** @param {import('./targets.mjs').Check[]} checks */
