@@ -19,6 +19,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { CachedResource } from '../cache/cached-resource.decorator.js';
 import { ApiErrorResponses } from '../common/api-error-responses.decorator.js';
 import { CreateUserDto } from './dto/create-user.dto.js';
 import { ListUsersQueryDto } from './dto/list-users-query.dto.js';
@@ -41,6 +42,7 @@ const ApiUpdateUser = (note: string) =>
 
 @ApiTags('users')
 @ApiErrorResponses(503)
+@CachedResource('users')
 @Controller('users')
 export class UsersController {
   constructor(private readonly users: UsersService) {}
