@@ -8,10 +8,10 @@ try {
     signal: AbortSignal.timeout(TIMEOUT_MS),
   });
   // Docker keeps this output in the container's health log.
-  console.log(`/health ${response.status} ${await response.text()}`);
+  process.stdout.write(`/health ${response.status} ${await response.text()}\n`);
   process.exit(response.status === 200 ? 0 : 1);
 } catch (error) {
-  console.log(
+  console.error(
     `/health failed: ${error instanceof Error ? error.message : error}`,
   );
   process.exit(1);
