@@ -6,6 +6,10 @@ import { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { LoggingModule } from './logging/logging.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
+import { RateLimitModule } from './rate-limit/rate-limit.module.js';
+import { SecurityModule } from './security/security.module.js';
 import { UsersModule } from './users/users.module.js';
 
 @Module({})
@@ -15,9 +19,14 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        LoggingModule.forRoot(config),
         DatabaseModule,
+        // Guards run in this order: the rate limit counts unauthorized writes too.
+        RateLimitModule,
+        SecurityModule,
         UsersModule,
         HealthModule,
+        MetricsModule,
       ],
       controllers: [AppController],
       providers: [

@@ -34,9 +34,10 @@ export class InvalidationChannel implements OnApplicationShutdown {
     await this.dataSource.query('SELECT pg_notify($1, $2)', [CHANNEL, message]);
   }
 
-  subscribe(subscriber: InvalidationSubscriber): void {
+  /** Resolves once the first attempt to listen has succeeded or failed. */
+  subscribe(subscriber: InvalidationSubscriber): Promise<void> {
     this.subscriber = subscriber;
-    this.listen();
+    return this.listen();
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -45,7 +46,7 @@ export class InvalidationChannel implements OnApplicationShutdown {
   }
 
   /** Keeps one dedicated connection LISTENing, reconnecting while the app runs. */
-  private listen(): void {
+  private listen(): Promise<void> {
     const { host, port, user, password, database, connectTimeoutMs } =
       this.config.postgres;
     const client = new Client({
@@ -68,18 +69,21 @@ export class InvalidationChannel implements OnApplicationShutdown {
       );
       client.end().catch(() => undefined);
       this.subscriber?.onGap();
-      setTimeout(() => this.listen(), RECONNECT_DELAY_MS).unref();
+      setTimeout(() => void this.listen(), RECONNECT_DELAY_MS).unref();
     };
     client.on('error', onLost);
     client.on('end', () => onLost());
     client.on('notification', ({ payload }) => {
       if (payload) this.subscriber?.onMessage(payload);
     });
-    client
+    return client
       .connect()
       .then(() => client.query(`LISTEN ${CHANNEL}`))
-      .then(() => {
-        if (this.closed) return client.end();
+      .then(async () => {
+        if (this.closed) {
+          await client.end();
+          return;
+        }
         this.listener = client;
         this.subscriber?.onGap();
       })

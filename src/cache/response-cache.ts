@@ -56,8 +56,9 @@ export class ResponseCache implements OnModuleInit {
       2 * this.entryTtlMs + config.postgres.statementTimeoutMs + 10_000;
   }
 
-  onModuleInit(): void {
-    this.channel.subscribe({
+  /** Listens before serving, so the first gap is accounted for before any read. */
+  onModuleInit(): Promise<void> {
+    return this.channel.subscribe({
       onMessage: (message) => void this.applyRelayedInvalidation(message),
       onGap: () => (this.gaps += 1),
     });

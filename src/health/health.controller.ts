@@ -13,8 +13,10 @@ import {
 import {
   HealthCheckService,
   type HealthCheckResult,
+  type HealthIndicatorResult,
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
+import { SkipThrottle } from '@nestjs/throttler';
 import type { FastifyReply } from 'fastify';
 import { RedisHealthIndicator } from './redis.health.js';
 
@@ -26,14 +28,12 @@ const healthExample = (status: 'up' | 'down') => ({
     status === 'up'
       ? { database: { status: 'up' }, redis: { status: 'up' } }
       : { database: { status: 'up' } },
-  error:
-    status === 'up'
-      ? {}
-      : { redis: { status: 'down', message: 'redis unreachable' } },
+  error: status === 'up' ? {} : { redis: { status: 'down' } },
   details: { database: { status: 'up' }, redis: { status } },
 });
 
 @ApiTags('health')
+@SkipThrottle()
 @Controller('health')
 export class HealthController {
   constructor(
@@ -74,17 +74,44 @@ export class HealthController {
   /** Terminus answers 503 by throwing; its body, not the error body, is the contract. */
   private async readiness(reply: FastifyReply): Promise<HealthCheckResult> {
     try {
-      return await this.health.check([
-        () =>
-          this.database.pingCheck('database').withTimeout(DATABASE_TIMEOUT_MS),
-        () => this.redis.isHealthy('redis'),
-      ]);
+      return statusOnly(
+        await this.health.check([
+          () =>
+            this.database
+              .pingCheck('database')
+              .withTimeout(DATABASE_TIMEOUT_MS),
+          () => this.redis.isHealthy('redis'),
+        ]),
+      );
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) throw error;
       void reply.status(503);
-      return error.getResponse() as HealthCheckResult;
+      return statusOnly(error.getResponse() as HealthCheckResult);
     }
   }
+}
+
+const strip = (
+  section: Partial<HealthIndicatorResult> = {},
+): HealthIndicatorResult =>
+  Object.fromEntries(
+    Object.entries(section).map(([key, value]) => [
+      key,
+      { status: value!.status },
+    ]),
+  );
+
+/**
+ * Keeps each indicator's status only: Terminus adds the driver's error text
+ * (addresses, ports, socket errors) and timings, which are not for clients.
+ */
+function statusOnly(result: HealthCheckResult): HealthCheckResult {
+  return {
+    status: result.status,
+    info: strip(result.info),
+    error: strip(result.error),
+    details: strip(result.details),
+  };
 }
 
 function ApiServiceUnavailable() {

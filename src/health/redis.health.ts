@@ -16,7 +16,7 @@ export class RedisHealthIndicator {
       await this.redis.run((client) => client.ping());
       return indicator.up();
     } catch {
-      return indicator.down({ message: 'redis unreachable' });
+      return indicator.down();
     }
   }
 }

@@ -4,6 +4,8 @@ export interface Reply<Body = any> {
   /** Parsed JSON, or undefined when the body is empty or not JSON. */
   readonly body: Body;
   readonly text: string;
+  /** Milliseconds from sending the request to reading the whole body. */
+  readonly ms: number;
 }
 
 export interface SendOptions {
@@ -29,12 +31,14 @@ export class Api {
       headers['content-type'] ??= 'application/json';
       body = JSON.stringify(options.json);
     }
+    const started = performance.now();
     const response = await fetch(this.baseUrl + path, {
       method,
       headers,
       body,
     });
     const text = await response.text();
+    const ms = performance.now() - started;
     let parsed: unknown;
     try {
       parsed = text === '' ? undefined : JSON.parse(text);
@@ -46,6 +50,7 @@ export class Api {
       headers: response.headers,
       body: parsed,
       text,
+      ms,
     };
   }
 
