@@ -12,7 +12,7 @@ import {
   REPO_ROOT,
 } from './support/dockerfile.js';
 import { checkHealth } from './support/docker-build.js';
-import { freePort } from './support/processes.js';
+import { freePort } from './support/free-port.js';
 
 const stages = readDockerfile();
 const healthcheck = healthcheckOf(stages, finalStage(stages));

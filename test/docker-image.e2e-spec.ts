@@ -20,7 +20,9 @@ import {
 import { BuildContext } from './support/dockerignore.js';
 import { Api } from './support/http.js';
 import { postgresConfig, createDatabase } from './support/postgres.js';
-import { Child, freePort } from './support/processes.js';
+import { freePort } from './support/free-port.js';
+import { waitFor } from './support/gate.js';
+import { Child } from './support/processes.js';
 import { redisConfig } from './support/redis.js';
 import { connectToDatabase, newUser } from './support/test-app.js';
 
@@ -32,30 +34,6 @@ interface LockedPackage {
   readonly dev?: boolean;
   readonly optional?: boolean;
   readonly devOptional?: boolean;
-}
-
-/** Waits until GET /health answers 200, or fails with the server's output. */
-async function waitUntilHealthy(api: Api, server: Child): Promise<void> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  let last = 'no answer';
-  while (Date.now() < deadline) {
-    if (!server.running) {
-      throw new Error(
-        `the server exited before it was healthy:\n${server.output}`,
-      );
-    }
-    try {
-      const { status, text } = await api.get('/health');
-      if (status === 200) return;
-      last = `${status} ${text}`;
-    } catch (error) {
-      last = String(error);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(
-    `/health never answered 200 (last: ${last}):\n${server.output}`,
-  );
 }
 
 describe('the image, built and run without Docker', () => {
@@ -134,8 +112,19 @@ describe('the image, built and run without Docker', () => {
       )!;
       const api = new Api(`http://127.0.0.1:${port}`);
 
-      server = Child.start(command, { cwd: image.dir, env });
-      await waitUntilHealthy(api, server);
+      const started = Child.start(command, { cwd: image.dir, env });
+      server = started;
+      await waitFor(
+        async () => {
+          if (!started.running) throw new Error('the server exited');
+          const health = await api.get('/health').catch(() => undefined);
+          return health?.status === 200;
+        },
+        START_TIMEOUT_MS,
+        '/health to answer 200',
+      ).catch((error: unknown) => {
+        throw new Error(`${String(error)}; its output:\n${started.output}`);
+      });
 
       const created = await api.post('/users', newUser());
       expect(created).toMatchObject({ status: 201 });
@@ -155,8 +144,8 @@ describe('the image, built and run without Docker', () => {
       const healthy = await checkHealth(healthcheck, image.dir, env);
       expect(healthy).toMatchObject({ code: 0 });
 
-      server.kill('SIGTERM');
-      const stopped = await server.finished();
+      started.kill('SIGTERM');
+      const stopped = await started.finished();
       expect(stopped).toMatchObject({ code: 0 });
 
       const unhealthy = await checkHealth(healthcheck, image.dir, env);
