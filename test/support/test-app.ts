@@ -16,6 +16,13 @@ export async function createTestDatabase(): Promise<string> {
   return name;
 }
 
+/** A database of this test file's own with nothing in it: no table, no migration. */
+export async function createEmptyDatabase(): Promise<string> {
+  const name = `${inject('testRun').prefix}_empty_${randomBytes(4).toString('hex')}`;
+  await createDatabase(name);
+  return name;
+}
+
 /** A direct connection to a test database, to check what the API wrote. */
 export async function connectToDatabase(database: string): Promise<Client> {
   const client = connectTo(database);
