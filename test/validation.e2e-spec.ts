@@ -80,6 +80,24 @@ describe('invalid requests: 4xx, the error body, and nothing written', () => {
   const update = (method: string, json: unknown) =>
     withoutWriting(() => api.send(method, `/users/${user.id}`, { json }));
 
+  /** Sends one raw body to every route that reads one, writing nothing. */
+  async function sendToEveryWrite(
+    body: string,
+    headers: Record<string, string> | undefined,
+  ): Promise<Reply[]> {
+    const replies: Reply[] = [];
+    for (const [method, path] of [
+      ['POST', '/users'],
+      ['PUT', `/users/${user.id}`],
+      ['PATCH', `/users/${user.id}`],
+    ]) {
+      replies.push(
+        await withoutWriting(() => api.send(method, path, { body, headers })),
+      );
+    }
+    return replies;
+  }
+
   describe('bodies that are not JSON', () => {
     it.each([
       ['not JSON at all', 'name=Alice'],
@@ -87,14 +105,7 @@ describe('invalid requests: 4xx, the error body, and nothing written', () => {
       ['a trailing comma', '{"name": "Alice",}'],
       ['an empty body', ''],
     ])('answers 400 for %s', async (_, body) => {
-      for (const [method, path] of [
-        ['POST', '/users'],
-        ['PUT', `/users/${user.id}`],
-        ['PATCH', `/users/${user.id}`],
-      ]) {
-        const reply = await withoutWriting(() =>
-          api.send(method, path, { body, headers: JSON_TYPE }),
-        );
+      for (const reply of await sendToEveryWrite(body, JSON_TYPE)) {
         expectErrorReply(reply, 400);
       }
     });
@@ -108,14 +119,7 @@ describe('invalid requests: 4xx, the error body, and nothing written', () => {
     ])('answers 400 or 415 for a JSON body sent as %s', async (_, type) => {
       const body = JSON.stringify(newUser());
       const headers = type === undefined ? undefined : { 'content-type': type };
-      for (const [method, path] of [
-        ['POST', '/users'],
-        ['PUT', `/users/${user.id}`],
-        ['PATCH', `/users/${user.id}`],
-      ]) {
-        const reply = await withoutWriting(() =>
-          api.send(method, path, { body, headers }),
-        );
+      for (const reply of await sendToEveryWrite(body, headers)) {
         expect([400, 415]).toContain(reply.status);
         const message = expectErrorReply(reply, reply.status).join('\n');
         expect(message).toMatch(/content.?type|json/i);
@@ -345,14 +349,7 @@ describe('invalid requests: 4xx, the error body, and nothing written', () => {
     ])('answers 413 for a body of %s', async (_, bytes) => {
       const body = oversized(bytes);
       expect(Buffer.byteLength(body)).toBe(bytes);
-      for (const [method, path] of [
-        ['POST', '/users'],
-        ['PUT', `/users/${user.id}`],
-        ['PATCH', `/users/${user.id}`],
-      ]) {
-        const reply = await withoutWriting(() =>
-          api.send(method, path, { body, headers: JSON_TYPE }),
-        );
+      for (const reply of await sendToEveryWrite(body, JSON_TYPE)) {
         expectErrorReply(reply, 413);
       }
     });
@@ -403,13 +400,7 @@ describe('invalid requests: 4xx, the error body, and nothing written', () => {
         '{"name":"A","email":"ctor@example.com","constructor":{"prototype":{"admin":true}}}',
       ],
     ])('answers 400 for a %s key and writes nothing', async (_, body) => {
-      for (const [method, path] of [
-        ['POST', '/users'],
-        ['PATCH', `/users/${user.id}`],
-      ]) {
-        const reply = await withoutWriting(() =>
-          api.send(method, path, { body, headers: JSON_TYPE }),
-        );
+      for (const reply of await sendToEveryWrite(body, JSON_TYPE)) {
         expectErrorReply(reply, 400);
       }
       const created = await api.post('/users', newUser());
