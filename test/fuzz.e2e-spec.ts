@@ -387,6 +387,13 @@ describe('fuzzed input', { timeout: PROPERTY_TIMEOUT_MS }, () => {
     await expectStateConsistent();
   }
 
+  /** POSTs `body` and expects a 400, keeping the ledger right on a 201. */
+  async function expectRefused(body: string): Promise<void> {
+    const reply = await sendWrite('POST', undefined, body);
+    expect(reply.status).toBe(400);
+    await expectStateConsistent();
+  }
+
   /** A user id picked when the run happens, since the ledger changes. */
   const anyUserId = fc.oneof(
     fc.nat().map((n) => () => ledger.liveId(n)),
@@ -581,5 +588,44 @@ describe('fuzzed input', { timeout: PROPERTY_TIMEOUT_MS }, () => {
       }),
       200,
     );
+  });
+
+  describe('inputs the fuzzer found', () => {
+    it('an e-mail holding a lone surrogate: 400, not 500', async () => {
+      await expectRefused('{"name": "Lone", "email": "\\ud800@example.com"}');
+    });
+
+    it('a name of 101 code points, 100 of them variation selectors: 400, not 500', async () => {
+      const name = `a${'\ufe0f'.repeat(100)}`;
+      await expectRefused(JSON.stringify({ name, email: 'vs@example.com' }));
+    });
+
+    it('an e-mail of 121 code points, one a variation selector: 400, not 500', async () => {
+      const email = `${'a'.repeat(64)}@${'b'.repeat(51)}\ufe0f.com`;
+      expect(codePoints(email)).toBe(EMAIL_MAX_LENGTH + 1);
+      await expectRefused(JSON.stringify({ name: 'Selector', email }));
+    });
+
+    it('JSON nested 5,000 deep (10 kB): 400, not 500', async () => {
+      await expectRefused('['.repeat(5_000) + ']'.repeat(5_000));
+    });
+
+    it('a name holding a lone surrogate: 400, not stored as U+FFFD', async () => {
+      await expectRefused('{"name": "x\\ud800y", "email": "lone@example.com"}');
+    });
+
+    it('a body that is not valid UTF-8: 400, not stored with U+FFFD', async () => {
+      const reply = await api.sendVerbatim('POST', '/users', {
+        body: Buffer.concat([
+          Buffer.from('{"name": "x'),
+          Buffer.from([0xff, 0xfe]),
+          Buffer.from('y", "email": "bytes@example.com"}'),
+        ]),
+        headers: { 'content-type': JSON_TYPE },
+      });
+      if (reply.status === 201) ledger.created(reply.body);
+      expect(reply.status).toBe(400);
+      await expectStateConsistent();
+    });
   });
 });
