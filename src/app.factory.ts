@@ -1,10 +1,13 @@
+import { NestFactory } from '@nestjs/core';
 import {
   FastifyAdapter,
   type NestFastifyApplication,
 } from '@nestjs/platform-fastify';
-import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import type { AppConfig } from './config/app-config.js';
+import { requestIdOf } from './logging/request-id.js';
+import { applyHttpSecurity } from './security/http-security.js';
 import { setupSwagger } from './swagger.js';
 
 /** API.md: a body over 100 kB is refused with 413. */
@@ -16,12 +19,14 @@ export async function createApp(
 ): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config),
-    new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES }),
+    new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, genReqId: requestIdOf }),
     // Fastify's own JSON parser stays; Nest's extra form parser does not.
-    { bodyParser: false },
+    { bodyParser: false, bufferLogs: true },
   );
+  app.useLogger(app.get(Logger));
   // Bodies are JSON only: anything else is refused with 415.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
+  await applyHttpSecurity(app, config);
   setupSwagger(app);
   return app;
 }

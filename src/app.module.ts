@@ -5,6 +5,11 @@ import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { HealthModule } from './health/health.module.js';
+import { LoggingModule } from './logging/logging.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
+import { RateLimitModule } from './rate-limit/rate-limit.module.js';
+import { SecurityModule } from './security/security.module.js';
 import { UsersModule } from './users/users.module.js';
 
 @Module({})
@@ -12,7 +17,17 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, UsersModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggingModule.forRoot(config),
+        DatabaseModule,
+        // Guards run in this order: the rate limit counts unauthorized writes too.
+        RateLimitModule,
+        SecurityModule,
+        UsersModule,
+        HealthModule,
+        MetricsModule,
+      ],
       controllers: [AppController],
       providers: [
         {

@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { toHttpError } from './http-error.js';
 
 /** Sends every error as `{statusCode, error, message}`; details go to the log only. */
@@ -8,11 +8,13 @@ export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger(AllExceptionsFilter.name);
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
     const error = toHttpError(exception);
     if (error.statusCode >= 500) {
       this.logger.error(
-        exception instanceof Error ? exception.stack : String(exception),
+        { reqId: http.getRequest<FastifyRequest>().id, err: exception },
+        'request failed',
       );
     }
     void reply.status(error.statusCode).send(error);

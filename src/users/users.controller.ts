@@ -19,6 +19,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { CachedResource } from '../cache/cached-resource.decorator.js';
+import { ApiKeyForWrites } from '../security/api-key-for-writes.decorator.js';
 import { ApiErrorResponses } from '../common/api-error-responses.decorator.js';
 import { CreateUserDto } from './dto/create-user.dto.js';
 import { ListUsersQueryDto } from './dto/list-users-query.dto.js';
@@ -35,17 +37,20 @@ const ApiUpdateUser = (note: string) =>
       summary: 'Update a user',
       description: `Send any non-empty subset of \`name\` and \`email\`. ${note}`,
     }),
+    ApiKeyForWrites(),
     ApiOkResponse({ type: UserResponseDto }),
     ApiErrorResponses(400, 404, 409, 413, 415),
   );
 
 @ApiTags('users')
-@ApiErrorResponses(503)
+@ApiErrorResponses(429, 503)
+@CachedResource('users')
 @Controller('users')
 export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Post()
+  @ApiKeyForWrites()
   @ApiOperation({ summary: 'Create a user' })
   @ApiCreatedResponse({
     type: UserResponseDto,
@@ -102,6 +107,7 @@ export class UsersController {
 
   @Delete(':id')
   @HttpCode(204)
+  @ApiKeyForWrites()
   @ApiOperation({ summary: 'Delete a user' })
   @ApiNoContentResponse({ description: 'Deleted.' })
   @ApiErrorResponses(400, 404)

@@ -6,6 +6,8 @@ export interface Reply<Body = any> {
   /** Parsed JSON, or undefined when the body is empty or not JSON. */
   readonly body: Body;
   readonly text: string;
+  /** Milliseconds from sending the request to reading the whole body. */
+  readonly ms: number;
 }
 
 export interface SendOptions {
@@ -37,12 +39,19 @@ export class Api {
       headers['content-type'] ??= 'application/json';
       body = JSON.stringify(options.json);
     }
+    const started = performance.now();
     const response = await fetch(this.baseUrl + path, {
       method,
       headers,
       body,
     });
-    return toReply(response.status, response.headers, await response.text());
+    const text = await response.text();
+    return toReply(
+      response.status,
+      response.headers,
+      text,
+      performance.now() - started,
+    );
   }
 
   /**
@@ -56,6 +65,7 @@ export class Api {
     options: VerbatimOptions = {},
   ): Promise<Reply> {
     const { hostname, port } = new URL(this.baseUrl);
+    const started = performance.now();
     return new Promise((resolve, reject) => {
       const outgoing = httpRequest(
         // A connection each: the server closes some after refusing a request.
@@ -83,6 +93,7 @@ export class Api {
                 incoming.statusCode!,
                 headers,
                 Buffer.concat(chunks).toString('utf8'),
+                performance.now() - started,
               ),
             );
           });
@@ -114,12 +125,17 @@ export class Api {
   }
 }
 
-function toReply(status: number, headers: Headers, text: string): Reply {
+function toReply(
+  status: number,
+  headers: Headers,
+  text: string,
+  ms: number,
+): Reply {
   let body: unknown;
   try {
     body = text === '' ? undefined : JSON.parse(text);
   } catch {
     body = undefined;
   }
-  return { status, headers, body, text };
+  return { status, headers, body, text, ms };
 }

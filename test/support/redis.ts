@@ -20,6 +20,6 @@ export async function assertRedisReachable(): Promise<void> {
       { cause: error },
     );
   } finally {
-    client.destroy();
+    if (client.isOpen) client.destroy();
   }
 }

@@ -1,0 +1,16 @@
+import { applyDecorators, SetMetadata, UseInterceptors } from '@nestjs/common';
+import {
+  CACHED_RESOURCE,
+  ResponseCacheInterceptor,
+} from './response-cache.interceptor.js';
+
+/**
+ * Serves the controller's GET routes through the Redis cache and invalidates
+ * it after each write. Routes with an `:id` parameter are items of the
+ * collection `resource`; the others are pages of it.
+ */
+export const CachedResource = (resource: string) =>
+  applyDecorators(
+    SetMetadata(CACHED_RESOURCE, resource),
+    UseInterceptors(ResponseCacheInterceptor),
+  );

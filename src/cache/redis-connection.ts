@@ -1,0 +1,111 @@
+import {
+  Injectable,
+  Logger,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { createClient } from '@redis/client';
+import { AppConfig } from '../config/app-config.js';
+
+export type RedisClient = ReturnType<typeof createClient>;
+
+export class RedisTimeoutError extends Error {
+  constructor(timeoutMs: number) {
+    super(`Redis did not answer within ${timeoutMs} ms`);
+    this.name = 'RedisTimeoutError';
+  }
+}
+
+// While Redis is hung, commands wait in the client's queue until they time
+// out here; past this many, new ones are refused at once instead of piling up.
+const MAX_PENDING_COMMANDS = 1000;
+
+/**
+ * Owns the one Redis client of this process and runs every command through a
+ * time box, so a stopped, refusing or hung Redis costs a request at most
+ * `REDIS_COMMAND_TIMEOUT_MS`. Counts failures so that callers can tell whether
+ * anything may have been missed since they last looked (see ResponseCache).
+ */
+@Injectable()
+export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(RedisConnection.name);
+  private readonly client: RedisClient;
+  private readonly timeoutMs: number;
+  private failures = 0;
+  private wasReady = false;
+
+  constructor(config: AppConfig) {
+    this.timeoutMs = config.redis.commandTimeoutMs;
+    this.client = createClient({
+      socket: {
+        host: config.redis.host,
+        port: config.redis.port,
+        connectTimeout: 1000,
+        keepAlive: true,
+        // Quick first retries, then at most every second, forever.
+        reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 1000),
+      },
+      disableOfflineQueue: true,
+      commandsQueueMaxLength: MAX_PENDING_COMMANDS,
+    });
+    this.client.on('error', (error: Error) => this.onConnectionError(error));
+    this.client.on('ready', () => {
+      this.wasReady = true;
+      this.logger.log('Redis connection ready');
+    });
+  }
+
+  onModuleInit(): void {
+    // Not awaited: the service starts, and serves from PostgreSQL, without Redis.
+    this.client.connect().catch((error: unknown) => {
+      this.logger.warn(`Redis connection failed: ${String(error)}`);
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.client.isReady) {
+      await this.run((client) => client.close()).catch(() =>
+        this.client.destroy(),
+      );
+    } else if (this.client.isOpen) {
+      this.client.destroy();
+    }
+  }
+
+  get isReady(): boolean {
+    return this.client.isReady;
+  }
+
+  /** Grows on every failed or timed-out command and every connection error. */
+  get failureCount(): number {
+    return this.failures;
+  }
+
+  /** Runs a command with a time box; a failure or timeout is counted and rethrown. */
+  async run<T>(command: (client: RedisClient) => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new RedisTimeoutError(this.timeoutMs)),
+        this.timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([command(this.client), timeout]);
+    } catch (error) {
+      this.failures += 1;
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private onConnectionError(error: Error): void {
+    this.failures += 1;
+    // Reconnection retries raise an error each; log the transition only.
+    if (this.wasReady) {
+      this.wasReady = false;
+      this.logger.warn(`Redis connection lost: ${error.message}`);
+    }
+  }
+}

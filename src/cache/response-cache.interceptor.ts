@@ -1,0 +1,102 @@
+import {
+  type CallHandler,
+  type ExecutionContext,
+  HttpException,
+  Injectable,
+  type NestInterceptor,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { from, lastValueFrom, type Observable } from 'rxjs';
+import type { CacheTarget } from './cache-keys.js';
+import { ResponseCache } from './response-cache.js';
+
+type Request = FastifyRequest<{ Params: { id?: string } }>;
+
+/** Metadata key: the collection a controller's routes serve (see CachedResource). */
+export const CACHED_RESOURCE = 'cache:resource';
+
+// Only the canonical spelling of an id is cached: the handler rejects the rest.
+const CANONICAL_ID = /^[1-9]\d*$/;
+
+/**
+ * The one place that decides what is cached: successful GET responses of a
+ * `@CachedResource` controller, keyed by item id or by URL; every other
+ * method invalidates the item it names (or creates) and the collection's
+ * pages before its response leaves. Adds `X-Cache: HIT|MISS` to reads.
+ */
+@Injectable()
+export class ResponseCacheInterceptor implements NestInterceptor {
+  constructor(
+    private readonly cache: ResponseCache,
+    private readonly reflector: Reflector,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const resource = this.reflector.get<string | undefined>(
+      CACHED_RESOURCE,
+      context.getClass(),
+    );
+    const http = context.switchToHttp();
+    const request = http.getRequest<Request>();
+    const id = request.params.id;
+    if (
+      resource === undefined ||
+      (id !== undefined && !CANONICAL_ID.test(id))
+    ) {
+      return next.handle();
+    }
+    if (request.method === 'GET' || request.method === 'HEAD') {
+      return from(
+        this.read(
+          { resource, id, url: request.url },
+          next,
+          http.getResponse<FastifyReply>(),
+        ),
+      );
+    }
+    return this.invalidateAfterWrite(resource, id, next);
+  }
+
+  private async read(
+    target: CacheTarget,
+    next: CallHandler,
+    reply: FastifyReply,
+  ): Promise<string> {
+    void reply.header('x-cache', 'MISS');
+    const { body, hit } = await this.cache.read(target, async () =>
+      JSON.stringify(await lastValueFrom(next.handle())),
+    );
+    if (hit) void reply.header('x-cache', 'HIT');
+    void reply.type('application/json; charset=utf-8');
+    return body;
+  }
+
+  private invalidateAfterWrite(
+    resource: string,
+    id: string | undefined,
+    next: CallHandler,
+  ): Observable<unknown> {
+    return from(
+      lastValueFrom(next.handle()).then(
+        async (body: unknown) => {
+          await this.cache.invalidate(resource, id ?? idOf(body));
+          return body;
+        },
+        async (error: unknown) => {
+          // A 4xx changed nothing; anything else may have committed.
+          if (!(error instanceof HttpException && error.getStatus() < 500)) {
+            await this.cache.invalidate(resource, id);
+          }
+          throw error;
+        },
+      ),
+    );
+  }
+}
+
+/** The id of a created item, from the response body. */
+function idOf(body: unknown): string | undefined {
+  const id = (body as { id?: unknown } | undefined)?.id;
+  return typeof id === 'number' ? String(id) : undefined;
+}

@@ -1,0 +1,216 @@
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { AppConfig } from '../config/app-config.js';
+import { CacheKeys, type CacheTarget } from './cache-keys.js';
+import { InvalidationChannel } from './invalidation-channel.js';
+import { RedisConnection } from './redis-connection.js';
+
+export interface CachedBody {
+  /** Serialized JSON response. */
+  readonly body: string;
+  readonly hit: boolean;
+}
+
+// Between a failed resynchronisation and the next try, reads skip the cache
+// rather than each waiting for a Redis that is probably still away.
+const RESYNC_BACKOFF_MS = 500;
+
+/**
+ * A read-through cache of serialized responses that never serves data older
+ * than an acknowledged write, and never fails a request because of Redis.
+ *
+ * Every entry is stored with the generations it was computed under
+ * (`{epoch}|{generation}\n{body}`) and is a hit only while both are still
+ * current, so invalidating is one O(1) generation bump per write whatever the
+ * number of cached pages. The generations are read in the same MGET as the
+ * entry, before the database is queried: a read that raced a write stores an
+ * entry tagged with the old generation, which can never hit (see README,
+ * "Cache design", for the full argument and the failure cases).
+ */
+@Injectable()
+export class ResponseCache implements OnModuleInit {
+  private readonly logger = new Logger(ResponseCache.name);
+  private readonly keys: CacheKeys;
+  private readonly entryTtlMs: number;
+  private readonly generationTtlMs: number;
+  private readonly inFlight = new Map<string, Promise<string>>();
+  private readonly tokenPrefix = randomBytes(6).toString('base64url');
+  private tokenCount = 0;
+  /** Listener reconnections: times invalidations may have been missed. */
+  private gaps = 0;
+  /** `disturbances` when the epoch was last bumped; -1: never. */
+  private syncedAtDisturbances = -1;
+  private resync?: Promise<boolean>;
+  private nextResyncAt = 0;
+
+  constructor(
+    config: AppConfig,
+    private readonly redis: RedisConnection,
+    private readonly channel: InvalidationChannel,
+  ) {
+    this.keys = new CacheKeys(config.cache.keyPrefix);
+    this.entryTtlMs = config.cache.ttlSeconds * 1000;
+    // A generation must outlive every entry tagged with it, even one stored
+    // by a read that was slow to query (bounded by the statement timeout).
+    this.generationTtlMs =
+      2 * this.entryTtlMs + config.postgres.statementTimeoutMs + 10_000;
+  }
+
+  /** Listens before serving, so the first gap is accounted for before any read. */
+  onModuleInit(): Promise<void> {
+    return this.channel.subscribe({
+      onMessage: (message) => void this.applyRelayedInvalidation(message),
+      onGap: () => (this.gaps += 1),
+    });
+  }
+
+  /**
+   * The cached response for `target`, or `load()`'s, stored for next time.
+   * Concurrent misses on one entry under the same generations share one load.
+   */
+  async read(
+    target: CacheTarget,
+    load: () => Promise<string>,
+  ): Promise<CachedBody> {
+    const tags = await this.currentTags(target);
+    if (tags === undefined) return { body: await load(), hit: false };
+    if (typeof tags !== 'string') return { body: tags.body, hit: true };
+
+    const entryKey = this.keys.entry(target);
+    const flightKey = `${entryKey}\n${tags}`;
+    let flight = this.inFlight.get(flightKey);
+    if (!flight) {
+      flight = load()
+        .then((body) => {
+          this.store(entryKey, tags, body);
+          return body;
+        })
+        .finally(() => this.inFlight.delete(flightKey));
+      this.inFlight.set(flightKey, flight);
+    }
+    return { body: await flight, hit: false };
+  }
+
+  /**
+   * Makes every cached response about this item, and every page of its
+   * collection, unreachable. Never throws: when Redis cannot be reached the
+   * invalidation is relayed through PostgreSQL for the instances that can.
+   */
+  async invalidate(resource: string, id: string | undefined): Promise<void> {
+    if (await this.bumpGenerations(resource, id)) return;
+    try {
+      await this.channel.publish(`${resource}:${id ?? ''}`);
+    } catch (error) {
+      this.logger.error(
+        `cache invalidation lost for ${resource}:${id}: ${String(error)}`,
+      );
+    }
+  }
+
+  /**
+   * The tags a fresh entry must carry, the hit itself, or undefined when the
+   * cache cannot be used now (Redis away, or not yet resynchronised).
+   */
+  private async currentTags(
+    target: CacheTarget,
+  ): Promise<string | { body: string } | undefined> {
+    if (!(await this.ensureSynced())) return undefined;
+    let values: (string | null)[];
+    try {
+      values = await this.redis.run((client) =>
+        client.mGet([
+          this.keys.epoch(),
+          this.keys.generation(target),
+          this.keys.entry(target),
+        ]),
+      );
+    } catch {
+      return undefined;
+    }
+    const [epoch, generation, entry] = values;
+    const tags = `${epoch ?? ''}|${generation ?? ''}`;
+    if (
+      entry !== null &&
+      entry.startsWith(tags) &&
+      entry.charCodeAt(tags.length) === NEWLINE
+    ) {
+      return { body: entry.slice(tags.length + 1) };
+    }
+    return tags;
+  }
+
+  private store(entryKey: string, tags: string, body: string): void {
+    // Not awaited: a late or lost write of an entry is harmless (it is tagged).
+    this.redis
+      .run((client) =>
+        client.set(entryKey, `${tags}\n${body}`, { PX: this.entryTtlMs }),
+      )
+      .catch(() => undefined);
+  }
+
+  private async bumpGenerations(
+    resource: string,
+    id: string | undefined,
+  ): Promise<boolean> {
+    const token = `${this.tokenPrefix}.${(this.tokenCount += 1)}`;
+    const ttl = { PX: this.generationTtlMs };
+    try {
+      await this.redis.run((client) => {
+        const transaction = client
+          .multi()
+          .set(this.keys.listGeneration(resource), token, ttl);
+        if (id !== undefined) {
+          transaction.set(this.keys.itemGeneration(resource, id), token, ttl);
+        }
+        return transaction.exec();
+      });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async applyRelayedInvalidation(message: string): Promise<void> {
+    const separator = message.indexOf(':');
+    if (separator < 1) return;
+    const id = message.slice(separator + 1);
+    // A failure here is counted by RedisConnection: this instance resyncs before its next read.
+    await this.bumpGenerations(
+      message.slice(0, separator),
+      id === '' ? undefined : id,
+    );
+  }
+
+  /**
+   * True when nothing disturbed the cache since the epoch was last bumped.
+   * Otherwise bumps it first: an entry written before, perhaps around a write
+   * whose invalidation this instance could not deliver, is then unreachable.
+   */
+  private ensureSynced(): Promise<boolean> | boolean {
+    if (this.disturbances === this.syncedAtDisturbances) return true;
+    if (Date.now() < this.nextResyncAt) return false;
+    this.resync ??= this.bumpEpoch().finally(() => {
+      this.resync = undefined;
+    });
+    return this.resync;
+  }
+
+  private async bumpEpoch(): Promise<boolean> {
+    const before = this.disturbances;
+    try {
+      await this.redis.run((client) => client.incr(this.keys.epoch()));
+    } catch {
+      this.nextResyncAt = Date.now() + RESYNC_BACKOFF_MS;
+      return false;
+    }
+    this.syncedAtDisturbances = before;
+    return this.disturbances === before;
+  }
+
+  /** Redis failures and listener gaps: anything after which we must resync. */
+  private get disturbances(): number {
+    return this.redis.failureCount + this.gaps;
+  }
+}
+
+const NEWLINE = 10;

@@ -1,0 +1,123 @@
+import {
+  Controller,
+  Get,
+  Res,
+  ServiceUnavailableException,
+} from '@nestjs/common';
+import {
+  ApiOkResponse,
+  ApiOperation,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import {
+  HealthCheckService,
+  type HealthCheckResult,
+  type HealthIndicatorResult,
+  TypeOrmHealthIndicator,
+} from '@nestjs/terminus';
+import { SkipThrottle } from '@nestjs/throttler';
+import type { FastifyReply } from 'fastify';
+import { RedisHealthIndicator } from './redis.health.js';
+
+const DATABASE_TIMEOUT_MS = 1000;
+
+const healthExample = (status: 'up' | 'down') => ({
+  status: status === 'up' ? 'ok' : 'error',
+  info:
+    status === 'up'
+      ? { database: { status: 'up' }, redis: { status: 'up' } }
+      : { database: { status: 'up' } },
+  error: status === 'up' ? {} : { redis: { status: 'down' } },
+  details: { database: { status: 'up' }, redis: { status } },
+});
+
+@ApiTags('health')
+@SkipThrottle()
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly database: TypeOrmHealthIndicator,
+    private readonly redis: RedisHealthIndicator,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Readiness: PostgreSQL and Redis both answer' })
+  @ApiOkResponse({
+    description: 'Ready.',
+    schema: { example: healthExample('up') },
+  })
+  @ApiServiceUnavailable()
+  check(@Res({ passthrough: true }) reply: FastifyReply) {
+    return this.readiness(reply);
+  }
+
+  @Get('ready')
+  @ApiOperation({ summary: 'Readiness: same as /health' })
+  @ApiOkResponse({
+    description: 'Ready.',
+    schema: { example: healthExample('up') },
+  })
+  @ApiServiceUnavailable()
+  ready(@Res({ passthrough: true }) reply: FastifyReply) {
+    return this.readiness(reply);
+  }
+
+  @Get('live')
+  @ApiOperation({ summary: 'Liveness: the process answers; touches nothing' })
+  @ApiOkResponse({ schema: { example: { status: 'ok' } } })
+  live() {
+    return { status: 'ok' };
+  }
+
+  /** Terminus answers 503 by throwing; its body, not the error body, is the contract. */
+  private async readiness(reply: FastifyReply): Promise<HealthCheckResult> {
+    try {
+      return statusOnly(
+        await this.health.check([
+          () =>
+            this.database
+              .pingCheck('database')
+              .withTimeout(DATABASE_TIMEOUT_MS),
+          () => this.redis.isHealthy('redis'),
+        ]),
+      );
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      void reply.status(503);
+      return statusOnly(error.getResponse() as HealthCheckResult);
+    }
+  }
+}
+
+const strip = (
+  section: Partial<HealthIndicatorResult> = {},
+): HealthIndicatorResult =>
+  Object.fromEntries(
+    Object.entries(section).map(([key, value]) => [
+      key,
+      { status: value!.status },
+    ]),
+  );
+
+/**
+ * Keeps each indicator's status only: Terminus adds the driver's error text
+ * (addresses, ports, socket errors) and timings, which are not for clients.
+ */
+function statusOnly(result: HealthCheckResult): HealthCheckResult {
+  return {
+    status: result.status,
+    info: strip(result.info),
+    error: strip(result.error),
+    details: strip(result.details),
+  };
+}
+
+function ApiServiceUnavailable() {
+  return ApiResponse({
+    status: 503,
+    description: 'PostgreSQL or Redis is down: named under `error`.',
+    schema: { example: healthExample('down') },
+  });
+}

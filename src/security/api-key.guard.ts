@@ -1,0 +1,53 @@
+import {
+  type CanActivate,
+  type ExecutionContext,
+  Injectable,
+  UnauthorizedException,
+} from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { AppConfig } from '../config/app-config.js';
+
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/**
+ * While `API_KEY` is set, every write needs it, as `Authorization: Bearer <key>`
+ * or `X-API-Key: <key>`; reads stay open. Keys are compared by digest in
+ * constant time, so the comparison leaks neither content nor length.
+ */
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  private readonly expected?: Buffer;
+
+  constructor(config: AppConfig) {
+    this.expected =
+      config.apiKey === undefined ? undefined : digest(config.apiKey);
+  }
+
+  canActivate(context: ExecutionContext): boolean {
+    const http = context.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    if (this.expected === undefined || !WRITE_METHODS.has(request.method)) {
+      return true;
+    }
+    const given = presentedKey(request);
+    if (given !== undefined && timingSafeEqual(digest(given), this.expected)) {
+      return true;
+    }
+    void http
+      .getResponse<FastifyReply>()
+      .header('www-authenticate', 'Bearer realm="users-api"');
+    throw new UnauthorizedException(
+      'a valid API key is required for writes (Authorization: Bearer <key> or X-API-Key)',
+    );
+  }
+}
+
+function presentedKey(request: FastifyRequest): string | undefined {
+  const { authorization, 'x-api-key': apiKey } = request.headers;
+  const bearer = /^Bearer (.+)$/i.exec(authorization ?? '');
+  if (bearer) return bearer[1];
+  return typeof apiKey === 'string' ? apiKey : undefined;
+}
