@@ -34,7 +34,7 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20_261_124);
 const RUNS = 500;
 const PROPERTY_TIMEOUT_MS = 60_000;
 const JSON_TYPE = 'application/json';
-/** About where Node's 16 KiB limit on request line and headers answers 431. */
+/** Past about this, Node's 16 KiB limit on request line and headers may answer 431. */
 const REQUEST_LINE_LIMIT = 16_000;
 
 /** What would show that an error body leaks internals. */
@@ -552,9 +552,9 @@ describe('fuzzed input', { timeout: PROPERTY_TIMEOUT_MS }, () => {
         await send({ method: 'GET', target }, (reply) => {
           if (reply.status === 200) expectPage(ledger, query, reply);
           else
-            expect(reply.status).toBe(
-              target.length > REQUEST_LINE_LIMIT ? 431 : 400,
-            );
+            expect(
+              target.length > REQUEST_LINE_LIMIT ? [400, 431] : [400],
+            ).toContain(reply.status);
         });
       }),
     );
