@@ -10,7 +10,11 @@ cd "$(dirname "$0")/.."
 source scripts/provision.sh
 provision_chromium || echo "[test] no Chromium: the Swagger UI browser test will be skipped" >&2
 
-if [ -n "${CI:-}" ] || [ ! -f node_modules/.package-lock.json ] ||
+# A symlinked node_modules (a git worktree sharing another's) is left alone:
+# npm ci would delete what the link points to.
+if [ -L node_modules ]; then
+  echo "[test] node_modules is a symlink: skipping npm ci" >&2
+elif [ -n "${CI:-}" ] || [ ! -f node_modules/.package-lock.json ] ||
   [ package-lock.json -nt node_modules/.package-lock.json ]; then
   SCARF_ANALYTICS=false npm ci --no-audit --no-fund
 fi

@@ -5,6 +5,7 @@ import {
 } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
+import { installJsonBodyParser } from './common/json-body-parser.js';
 import type { AppConfig } from './config/app-config.js';
 import { requestIdOf } from './logging/request-id.js';
 import { applyHttpSecurity } from './security/http-security.js';
@@ -20,12 +21,14 @@ export async function createApp(
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config),
     new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, genReqId: requestIdOf }),
-    // Fastify's own JSON parser stays; Nest's extra form parser does not.
+    // Our JSON parser only (below): no form parser from Nest.
     { bodyParser: false, bufferLogs: true },
   );
   app.useLogger(app.get(Logger));
-  // Bodies are JSON only: anything else is refused with 415.
-  app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
+  const fastify = app.getHttpAdapter().getInstance();
+  // Bodies are JSON objects only: any other content type is refused with 415.
+  fastify.removeContentTypeParser('text/plain');
+  installJsonBodyParser(fastify);
   await applyHttpSecurity(app, config);
   setupSwagger(app);
   return app;

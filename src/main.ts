@@ -1,6 +1,9 @@
+import cluster from 'node:cluster';
 import { createApp } from './app.factory.js';
 import type { AppConfig } from './config/app-config.js';
 import { InvalidConfigError, loadConfig } from './config/load-config.js';
+import { runClusterPrimary } from './cluster.js';
+import { createLogger } from './logging/create-logger.js';
 import { closeOnSignals } from './shutdown.js';
 
 function loadConfigOrExit(): AppConfig {
@@ -16,6 +19,10 @@ function loadConfigOrExit(): AppConfig {
 }
 
 const config = loadConfigOrExit();
-const app = await createApp(config);
-closeOnSignals(app, config.shutdownTimeoutMs);
-await app.listen({ port: config.port, host: '0.0.0.0' });
+if (config.clusterWorkers > 1 && cluster.isPrimary) {
+  runClusterPrimary(config.clusterWorkers, createLogger(config.logLevel));
+} else {
+  const app = await createApp(config);
+  closeOnSignals(app, config.shutdownTimeoutMs);
+  await app.listen({ port: config.port, host: '0.0.0.0' });
+}

@@ -181,6 +181,30 @@ describe('response cache (one instance, real Redis)', () => {
     expect(list.body.data).toEqual([]);
   });
 
+  it('answers a read with Cache-Control: no-cache from the database, each on its own, and refreshes the entry', async () => {
+    const user = await create();
+    await api.get(`/users/${user.id}`);
+    const spy = new FindByIdSpy(testApp);
+
+    const fresh = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        api.get(`/users/${user.id}`, { 'cache-control': 'no-cache' }),
+      ),
+    );
+
+    expect(fresh.map((reply) => reply.headers.get('x-cache'))).toEqual(
+      Array(5).fill('MISS'),
+    );
+    expect(fresh.every((reply) => reply.text === JSON.stringify(user))).toBe(
+      true,
+    );
+    expect(spy.calls).toBe(5);
+    expect((await api.get(`/users/${user.id}`)).headers.get('x-cache')).toBe(
+      'HIT',
+    );
+    expect(spy.calls).toBe(5);
+  });
+
   it('lets 50 concurrent misses on one key make one database query', async () => {
     const user = await create();
     const spy = new FindByIdSpy(testApp);

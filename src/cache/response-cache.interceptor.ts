@@ -23,7 +23,8 @@ const CANONICAL_ID = /^[1-9]\d*$/;
  * The one place that decides what is cached: successful GET responses of a
  * `@CachedResource` controller, keyed by item id or by URL; every other
  * method invalidates the item it names (or creates) and the collection's
- * pages before its response leaves. Adds `X-Cache: HIT|MISS` to reads.
+ * pages before its response leaves. Adds `X-Cache: HIT|MISS` to reads; a
+ * read with `Cache-Control: no-cache` is answered from PostgreSQL.
  */
 @Injectable()
 export class ResponseCacheInterceptor implements NestInterceptor {
@@ -47,9 +48,13 @@ export class ResponseCacheInterceptor implements NestInterceptor {
       return next.handle();
     }
     if (request.method === 'GET' || request.method === 'HEAD') {
+      const fresh = /\bno-cache\b/i.test(
+        request.headers['cache-control'] ?? '',
+      );
       return from(
         this.read(
           { resource, id, url: request.url },
+          fresh,
           next,
           http.getResponse<FastifyReply>(),
         ),
@@ -60,12 +65,15 @@ export class ResponseCacheInterceptor implements NestInterceptor {
 
   private async read(
     target: CacheTarget,
+    fresh: boolean,
     next: CallHandler,
     reply: FastifyReply,
   ): Promise<string> {
     void reply.header('x-cache', 'MISS');
-    const { body, hit } = await this.cache.read(target, async () =>
-      JSON.stringify(await lastValueFrom(next.handle())),
+    const { body, hit } = await this.cache.read(
+      target,
+      async () => JSON.stringify(await lastValueFrom(next.handle())),
+      { fresh },
     );
     if (hit) void reply.header('x-cache', 'HIT');
     void reply.type('application/json; charset=utf-8');

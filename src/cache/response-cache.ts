@@ -66,29 +66,30 @@ export class ResponseCache implements OnModuleInit {
 
   /**
    * The cached response for `target`, or `load()`'s, stored for next time.
-   * Concurrent misses on one entry under the same generations share one load.
+   * Concurrent misses on one entry under the same generations share one
+   * load. `fresh` skips the cached entry (a client's `Cache-Control:
+   * no-cache`): this request loads on its own and refreshes the entry.
    */
   async read(
     target: CacheTarget,
     load: () => Promise<string>,
+    { fresh = false } = {},
   ): Promise<CachedBody> {
-    const tags = await this.currentTags(target);
-    if (tags === undefined) return { body: await load(), hit: false };
-    if (typeof tags !== 'string') return { body: tags.body, hit: true };
-
-    const entryKey = this.keys.entry(target);
-    const flightKey = `${entryKey}\n${tags}`;
-    let flight = this.inFlight.get(flightKey);
-    if (!flight) {
-      flight = load()
-        .then((body) => {
-          this.store(entryKey, tags, body);
-          return body;
-        })
-        .finally(() => this.inFlight.delete(flightKey));
-      this.inFlight.set(flightKey, flight);
+    const lookup = await this.lookup(target);
+    if (lookup === undefined) return { body: await load(), hit: false };
+    if (lookup.cached !== undefined && !fresh) {
+      return { body: lookup.cached, hit: true };
     }
-    return { body: await flight, hit: false };
+    const entryKey = this.keys.entry(target);
+    const loadAndStore = async () => {
+      const body = await load();
+      this.store(entryKey, lookup.tags, body);
+      return body;
+    };
+    const body = fresh
+      ? await loadAndStore()
+      : await this.shared(`${entryKey}\n${lookup.tags}`, loadAndStore);
+    return { body, hit: false };
   }
 
   /**
@@ -108,12 +109,13 @@ export class ResponseCache implements OnModuleInit {
   }
 
   /**
-   * The tags a fresh entry must carry, the hit itself, or undefined when the
-   * cache cannot be used now (Redis away, or not yet resynchronised).
+   * The tags a fresh entry must carry and the cached body if it is still
+   * valid, in one round trip; undefined when the cache cannot be used now
+   * (Redis away, or not yet resynchronised).
    */
-  private async currentTags(
+  private async lookup(
     target: CacheTarget,
-  ): Promise<string | { body: string } | undefined> {
+  ): Promise<{ tags: string; cached?: string } | undefined> {
     if (!(await this.ensureSynced())) return undefined;
     let values: (string | null)[];
     try {
@@ -129,14 +131,21 @@ export class ResponseCache implements OnModuleInit {
     }
     const [epoch, generation, entry] = values;
     const tags = `${epoch ?? ''}|${generation ?? ''}`;
-    if (
+    const valid =
       entry !== null &&
       entry.startsWith(tags) &&
-      entry.charCodeAt(tags.length) === NEWLINE
-    ) {
-      return { body: entry.slice(tags.length + 1) };
+      entry.charCodeAt(tags.length) === NEWLINE;
+    return { tags, cached: valid ? entry.slice(tags.length + 1) : undefined };
+  }
+
+  /** Runs `load` once for all concurrent callers with the same key. */
+  private shared(key: string, load: () => Promise<string>): Promise<string> {
+    let flight = this.inFlight.get(key);
+    if (!flight) {
+      flight = load().finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, flight);
     }
-    return tags;
+    return flight;
   }
 
   private store(entryKey: string, tags: string, body: string): void {

@@ -17,6 +17,9 @@ const ONE_MINUTE_MS = 60_000;
         throttlers: [{ limit: config.rateLimitPerMinute, ttl: ONE_MINUTE_MS }],
         storage,
         skipIf: () => config.rateLimitPerMinute === 0,
+        // One budget per client IP for the whole API, not one per route.
+        generateKey: (_context, tracker, throttlerName) =>
+          `${throttlerName}:${tracker}`,
         errorMessage:
           'rate limit exceeded, retry after the time in Retry-After',
       }),

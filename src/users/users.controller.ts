@@ -1,5 +1,6 @@
 import {
   applyDecorators,
+  type Type,
   Body,
   Controller,
   Delete,
@@ -13,6 +14,7 @@ import {
 } from '@nestjs/common';
 import {
   ApiCreatedResponse,
+  ApiHeader,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
@@ -42,6 +44,27 @@ const ApiUpdateUser = (note: string) =>
     ApiErrorResponses(400, 404, 409, 413, 415),
   );
 
+/** Reads are cached (`X-Cache: HIT|MISS`); `no-cache` asks for a fresh one. */
+const ApiCachedRead = (type: Type) =>
+  applyDecorators(
+    ApiHeader({
+      name: 'Cache-Control',
+      required: false,
+      description:
+        '`no-cache` answers from PostgreSQL, bypassing the Redis cache, and refreshes it.',
+      schema: { type: 'string', example: 'no-cache' },
+    }),
+    ApiOkResponse({
+      type,
+      headers: {
+        'X-Cache': {
+          description: 'HIT: served from Redis; MISS: from PostgreSQL.',
+          schema: { type: 'string', enum: ['HIT', 'MISS'] },
+        },
+      },
+    }),
+  );
+
 @ApiTags('users')
 @ApiErrorResponses(429, 503)
 @CachedResource('users')
@@ -68,20 +91,20 @@ export class UsersController {
   }
 
   @Get()
+  @ApiCachedRead(UserPageDto)
   @ApiOperation({
     summary: 'List users',
     description:
       'Keyset pagination in ascending id order: pass `meta.nextAfter` as `after` for the next page.',
   })
-  @ApiOkResponse({ type: UserPageDto })
   @ApiErrorResponses(400)
   list(@Query() query: ListUsersQueryDto): Promise<UserPageDto> {
     return this.users.list(query);
   }
 
   @Get(':id')
+  @ApiCachedRead(UserResponseDto)
   @ApiOperation({ summary: 'Get a user' })
-  @ApiOkResponse({ type: UserResponseDto })
   @ApiErrorResponses(400, 404)
   findOne(@UserId() id: number): Promise<UserResponseDto> {
     return this.users.findOne(id);

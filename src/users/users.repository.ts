@@ -4,7 +4,15 @@ import type { Pool, QueryResultRow } from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { EmailTakenError } from './email-taken.error.js';
-import type { User } from './user.entity.js';
+
+/** A user as stored, timestamps already in the API's ISO-8601 UTC form. */
+export interface UserRecord {
+  readonly id: number;
+  readonly name: string;
+  readonly email: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
 
 export interface NewUser {
   readonly name: string;
@@ -22,7 +30,7 @@ export interface PageRequest {
 }
 
 export interface UserPage {
-  readonly users: User[];
+  readonly users: UserRecord[];
   readonly hasMore: boolean;
 }
 
@@ -30,9 +38,13 @@ const UNIQUE_VIOLATION = '23505';
 const EMAIL_INDEX = 'users_email_lower_key';
 
 // Explicit SQL keeps every request to one statement and one round trip and
-// the hot reads free of entity hydration; rows come back in the entity's shape.
-// Statements are named so each pooled connection prepares them once.
-const COLUMNS = `id, name, email, created_at AS "createdAt", updated_at AS "updatedAt"`;
+// the hot reads free of entity hydration. PostgreSQL formats the timestamps,
+// which spares parsing them into Dates only to print them again (a tenth of
+// a page's CPU). Statements are named so each connection prepares them once.
+const ISO_UTC = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
+const COLUMNS = `id, name, email,
+  to_char(created_at AT TIME ZONE 'UTC', ${ISO_UTC}) AS "createdAt",
+  to_char(updated_at AT TIME ZONE 'UTC', ${ISO_UTC}) AS "updatedAt"`;
 
 /** Every line of SQL the service runs against the `users` table. */
 @Injectable()
@@ -43,8 +55,8 @@ export class UsersRepository {
     this.pool = (dataSource.driver as PostgresDriver).master as Pool;
   }
 
-  async findById(id: number): Promise<User | undefined> {
-    const rows = await this.run<User>(
+  async findById(id: number): Promise<UserRecord | undefined> {
+    const rows = await this.run<UserRecord>(
       'users.find_by_id',
       `SELECT ${COLUMNS} FROM users WHERE id = $1`,
       [id],
@@ -56,12 +68,12 @@ export class UsersRepository {
   async findPage({ after, limit, email }: PageRequest): Promise<UserPage> {
     const rows =
       email === undefined
-        ? await this.run<User>(
+        ? await this.run<UserRecord>(
             'users.find_page',
             `SELECT ${COLUMNS} FROM users WHERE id > $1 ORDER BY id LIMIT $2`,
             [after, limit + 1],
           )
-        : await this.run<User>(
+        : await this.run<UserRecord>(
             'users.find_page_by_email',
             `SELECT ${COLUMNS} FROM users
              WHERE lower(email) = $1 AND id > $2 ORDER BY id LIMIT $3`,
@@ -72,8 +84,8 @@ export class UsersRepository {
   }
 
   /** @throws EmailTakenError when the address is already used. */
-  async insert({ name, email }: NewUser): Promise<User> {
-    const rows = await this.run<User>(
+  async insert({ name, email }: NewUser): Promise<UserRecord> {
+    const rows = await this.run<UserRecord>(
       'users.insert',
       `INSERT INTO users (name, email) VALUES ($1, $2) RETURNING ${COLUMNS}`,
       [name, email],
@@ -89,8 +101,8 @@ export class UsersRepository {
   async updatePartial(
     id: number,
     { name, email }: UserChanges,
-  ): Promise<User | undefined> {
-    const rows = await this.run<User>(
+  ): Promise<UserRecord | undefined> {
+    const rows = await this.run<UserRecord>(
       'users.update_partial',
       `UPDATE users
        SET name = COALESCE($2, name), email = COALESCE($3, email), updated_at = now()

@@ -1,4 +1,4 @@
-import type { User } from '../../src/users/user.entity.js';
+import type { UserRecord } from '../../src/users/users.repository.js';
 import { UsersRepository } from '../../src/users/users.repository.js';
 import type { TestApp } from './test-app.js';
 
@@ -15,7 +15,9 @@ export class FindByIdSpy {
   constructor(testApp: TestApp) {
     const repository = testApp.app.get(UsersRepository);
     const findById = repository.findById.bind(repository);
-    repository.findById = async (id: number): Promise<User | undefined> => {
+    repository.findById = async (
+      id: number,
+    ): Promise<UserRecord | undefined> => {
       this.calls += 1;
       const user = await findById(id);
       if (this.hold) {

@@ -7,9 +7,9 @@ import {
   IsString,
   Matches,
   Max,
-  MaxLength,
   Min,
   MinLength,
+  ValidateBy,
   ValidateIf,
 } from 'class-validator';
 
@@ -29,6 +29,44 @@ const decimalInteger = ({ value }: { value: unknown }) =>
     ? Number(value)
     : value;
 
+/**
+ * Rejects lone surrogates: PostgreSQL would store them as U+FFFD, and
+ * validators that percent-encode (IsEmail) throw on them. Goes first.
+ */
+const IsWellFormedText = () =>
+  ValidateBy({
+    name: 'isWellFormedText',
+    validator: {
+      validate: (value: unknown) =>
+        typeof value === 'string' && value.isWellFormed(),
+      defaultMessage: () => '$property must be valid Unicode text',
+    },
+  });
+
+/**
+ * At most `max` Unicode code points, as PostgreSQL's varchar(n) counts them
+ * (class-validator's MaxLength discounts variation selectors).
+ */
+const MaxCodePoints = (max: number) =>
+  ValidateBy({
+    name: 'maxCodePoints',
+    validator: {
+      validate: (value: unknown) =>
+        typeof value === 'string' && codePointCount(value) <= max,
+      defaultMessage: () => `$property must be at most ${max} characters`,
+    },
+  });
+
+function codePointCount(text: string): number {
+  let count = 0;
+  for (let i = 0; i < text.length; i += 1) {
+    // A surrogate pair is one code point: count its high half only.
+    const unit = text.charCodeAt(i);
+    if (unit < 0xdc00 || unit > 0xdfff) count += 1;
+  }
+  return count;
+}
+
 interface FieldOptions {
   readonly required: boolean;
 }
@@ -44,8 +82,9 @@ export const NameField = () =>
     }),
     Transform(trim),
     IsString(),
+    IsWellFormedText(),
     MinLength(1, { message: 'name must not be empty' }),
-    MaxLength(NAME_MAX_LENGTH),
+    MaxCodePoints(NAME_MAX_LENGTH),
     Matches(/^\P{Cc}*$/u, {
       message: 'name must not contain control characters',
     }),
@@ -68,7 +107,8 @@ export const EmailField = ({ required }: FieldOptions) =>
       : [ValidateIf((_object, value: unknown) => value !== undefined)]),
     Transform(trimAndLowerCase),
     IsString(),
-    MaxLength(EMAIL_MAX_LENGTH),
+    IsWellFormedText(),
+    MaxCodePoints(EMAIL_MAX_LENGTH),
     IsEmail({}, { message: 'email must be a valid e-mail address' }),
   );
 

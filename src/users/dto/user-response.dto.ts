@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { User } from '../user.entity.js';
+import type { UserRecord } from '../users.repository.js';
 
 export class UserResponseDto {
   @ApiProperty({ type: 'integer', example: 42, minimum: 1 })
@@ -18,13 +18,13 @@ export class UserResponseDto {
   readonly updatedAt: string;
 }
 
-/** The only shape in which a user leaves the service. */
-export function toUserResponse(user: User): UserResponseDto {
+/** The only shape in which a user leaves the service: these fields, no others. */
+export function toUserResponse(user: UserRecord): UserResponseDto {
   return {
     id: user.id,
     name: user.name,
     email: user.email,
-    createdAt: user.createdAt.toISOString(),
-    updatedAt: user.updatedAt.toISOString(),
+    createdAt: user.createdAt,
+    updatedAt: user.updatedAt,
   };
 }

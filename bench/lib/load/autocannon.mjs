@@ -1,0 +1,77 @@
+import autocannon from 'autocannon';
+import { createRequire } from 'node:module';
+
+export const autocannonVersion = createRequire(import.meta.url)(
+  'autocannon/package.json',
+).version;
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+/**
+ * The fallback when wrk is not installed. It runs in this process on one
+ * thread (`threads` is ignored), so it saturates sooner than wrk: compare
+ * ratios only between runs made with the same driver.
+ * @param {string} baseUrl
+ * @param {import('./plans.mjs').RequestPlan} plan
+ * @param {import('./plans.mjs').LoadSettings} settings
+ * @returns {Promise<import('./plans.mjs').LoadResult>}
+ */
+export async function runAutocannon(baseUrl, plan, { duration, connections }) {
+  const result = await autocannon({
+    url: baseUrl,
+    connections,
+    duration,
+    requests: [requestFor(plan)],
+  });
+  return {
+    requests: result.requests.total,
+    rps: result.requests.total / result.duration,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    socketErrors: result.errors,
+    non2xx: result.non2xx,
+  };
+}
+
+function requestFor(plan) {
+  let n = 0;
+  const nextId = () => plan.first + (n++ % plan.count);
+  switch (plan.kind) {
+    case 'fixed':
+      return { method: 'GET', path: plan.path };
+    case 'get-ids':
+      return {
+        setupRequest: (request) => ({
+          ...request,
+          method: 'GET',
+          path: plan.path + nextId(),
+        }),
+      };
+    case 'post-users':
+      return {
+        setupRequest: (request) => {
+          n += 1;
+          return {
+            ...request,
+            method: 'POST',
+            path: '/users',
+            headers: JSON_HEADERS,
+            body: JSON.stringify({
+              name: `Bench User ${n}`,
+              email: `${plan.token}-${n}@bench.example`,
+            }),
+          };
+        },
+      };
+    case 'put-users':
+      return {
+        setupRequest: (request) => ({
+          ...request,
+          method: 'PUT',
+          path: `/users/${nextId()}`,
+          headers: JSON_HEADERS,
+          body: JSON.stringify({ name: `Bench Rename ${n}` }),
+        }),
+      };
+  }
+}

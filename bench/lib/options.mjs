@@ -1,0 +1,123 @@
+import { parseArgs } from 'node:util';
+import { SCENARIOS } from './scenarios.mjs';
+
+export const USAGE = `Usage: npm run bench -- [options]
+
+  --rows N[,N...]     users seeded before the run (default 1000); several sizes
+                      run one after the other and their page latencies are compared
+  --duration S        seconds measured per scenario and ceiling (default 10)
+  --warmup S          seconds of unmeasured load before each (default 1)
+  --connections C     open connections (default 32)
+  --threads T         load generator threads (default 2)
+  --only a,b          scenarios to run (default all): ${SCENARIOS.map((s) => s.name).join(', ')}
+  --workers N         CLUSTER_WORKERS for the service (default 1)
+  --driver D          wrk or autocannon (default: wrk when installed)
+  --log-level L       LOG_LEVEL for the service (default warn)
+  --database NAME     database to create and drop (default users_api_bench)
+  --out DIR           where results go (default bench/results)
+  --quick             smoke run: 200 rows, 1 s, no warm-up, 8 connections, 1 thread
+  --help`;
+
+const QUICK = {
+  rows: '200',
+  duration: '1',
+  warmup: '0',
+  connections: '8',
+  threads: '1',
+};
+
+const DEFAULTS = {
+  rows: '1000',
+  duration: '10',
+  warmup: '1',
+  connections: '32',
+  threads: '2',
+  workers: '1',
+  'log-level': 'warn',
+  database: 'users_api_bench',
+  out: 'bench/results',
+};
+
+export class UsageError extends Error {}
+
+/**
+ * @typedef {object} BenchOptions
+ * @property {number[]} rows
+ * @property {number} duration seconds
+ * @property {number} warmup seconds
+ * @property {number} connections
+ * @property {number} threads
+ * @property {string[]} only scenario names
+ * @property {number} workers
+ * @property {'wrk' | 'autocannon' | undefined} driver
+ * @property {string} logLevel
+ * @property {string} database
+ * @property {string} out
+ * @property {boolean} quick
+ * @property {boolean} help
+ */
+
+/** @returns {BenchOptions} */
+export function parseOptions(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      rows: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      connections: { type: 'string' },
+      threads: { type: 'string' },
+      only: { type: 'string' },
+      workers: { type: 'string' },
+      driver: { type: 'string' },
+      'log-level': { type: 'string' },
+      database: { type: 'string' },
+      out: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  const given = { ...DEFAULTS, ...(values.quick ? QUICK : {}), ...values };
+  /** @type {BenchOptions} */
+  const options = {
+    rows: given.rows.split(',').map((rows) => integer('rows', rows, 1)),
+    duration: integer('duration', given.duration, 1),
+    warmup: integer('warmup', given.warmup, 0),
+    connections: integer('connections', given.connections, 1),
+    threads: integer('threads', given.threads, 1),
+    only: given.only ? given.only.split(',') : SCENARIOS.map((s) => s.name),
+    workers: integer('workers', given.workers, 1),
+    driver: /** @type {BenchOptions['driver']} */ (given.driver),
+    logLevel: given['log-level'],
+    database: given.database,
+    out: given.out,
+    quick: values.quick,
+    help: values.help,
+  };
+  const unknown = options.only.filter(
+    (name) => !SCENARIOS.some((s) => s.name === name),
+  );
+  if (unknown.length > 0) {
+    throw new UsageError(`--only: unknown scenario ${unknown.join(', ')}`);
+  }
+  if (options.driver && !['wrk', 'autocannon'].includes(options.driver)) {
+    throw new UsageError('--driver must be wrk or autocannon');
+  }
+  if (options.connections < options.threads) {
+    throw new UsageError('--connections must be at least --threads');
+  }
+  // The bench drops this database: never let it point at real data.
+  if (!/^users_api_bench[a-z0-9_]*$/.test(options.database)) {
+    throw new UsageError('--database must start with users_api_bench');
+  }
+  return options;
+}
+
+function integer(name, value, min) {
+  const parsed = Number(value);
+  if (!Number.isSafeInteger(parsed) || parsed < min) {
+    throw new UsageError(`--${name}=${value}: must be an integer ≥ ${min}`);
+  }
+  return parsed;
+}

@@ -1,0 +1,122 @@
+import { CEILINGS } from './ceilings.mjs';
+import { compareTableSizes, runChecks, scenarioVerdict } from './targets.mjs';
+
+// Past this 1-minute load per core, other work competes with the run.
+const BUSY_LOAD_PER_CORE = 0.5;
+
+/**
+ * @typedef {object} BenchReport
+ * @property {ReturnType<typeof import('./machine.mjs').describeMachine>} machine
+ * @property {object} settings
+ * @property {import('./table-size-run.mjs').TableSizeRun[]} runs
+ */
+
+/** @param {BenchReport} report */
+export function renderMarkdown({ machine, settings, runs }) {
+  const lines = [
+    '# users-api benchmark',
+    '',
+    `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ` +
+      `Node ${machine.node}, load average ${machine.loadAverage.join(' ')} at start, ${machine.date}`,
+    '',
+    `Load: ${settings.driver} ${settings.driverVersion} on the same machine, ` +
+      `${settings.threads} threads, ${settings.connections} connections, ` +
+      `${settings.duration} s measured after ${settings.warmup} s of warm-up; ` +
+      `service: CLUSTER_WORKERS=${settings.workers}, LOG_LEVEL=${settings.logLevel}`,
+  ];
+  if (machine.loadAverage[0] > BUSY_LOAD_PER_CORE * machine.cores) {
+    lines.push(
+      '',
+      `**The machine was busy (load average ${machine.loadAverage[0]} on ` +
+        `${machine.cores} cores): these figures are not comparable with a quiet run.**`,
+    );
+  }
+  for (const run of runs) lines.push('', ...renderRun(run));
+  const comparison = compareTableSizes(runs);
+  if (comparison.length > 0) {
+    lines.push(
+      '',
+      '## Pages across table sizes',
+      '',
+      ...checkTable(comparison),
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** @param {import('./table-size-run.mjs').TableSizeRun} run */
+function renderRun(run) {
+  const lines = [
+    `## ${run.rows.toLocaleString('en-US')} rows`,
+    '',
+    '| Scenario | req/s | p50 ms | p99 ms | errors / non-2xx | ceiling | ratio | target | result |',
+    '|---|--:|--:|--:|--:|---|--:|---|---|',
+  ];
+  for (const scenario of run.scenarios) {
+    const load = scenario.load;
+    lines.push(
+      row([
+        scenario.title,
+        load ? rps(load.rps) : '—',
+        load ? ms(load.p50Ms) : '—',
+        load ? ms(load.p99Ms) : '—',
+        load ? `${load.socketErrors} / ${load.non2xx}` : '—',
+        CEILINGS[scenario.ceiling].title,
+        scenario.ratio === null ? '—' : `${Math.round(scenario.ratio * 100)}%`,
+        scenario.minRatio === undefined
+          ? '0 errors'
+          : `≥ ${scenario.minRatio * 100}% of ceiling, 0 errors`,
+        scenarioVerdict(scenario),
+      ]),
+    );
+  }
+  lines.push(
+    '',
+    '| Ceiling | req/s | p50 ms | p99 ms | errors / non-2xx |',
+    '|---|--:|--:|--:|--:|',
+  );
+  for (const { title, load } of Object.values(run.ceilings)) {
+    lines.push(
+      row([
+        title,
+        rps(load.rps),
+        ms(load.p50Ms),
+        ms(load.p99Ms),
+        `${load.socketErrors} / ${load.non2xx}`,
+      ]),
+    );
+  }
+  lines.push('', ...checkTable(runChecks(run)));
+  const notes = run.scenarios.flatMap((s) =>
+    [...s.failures, ...s.notes, ...suspectRatio(s)].map(
+      (note) => `- ${s.name}: ${note}`,
+    ),
+  );
+  if (notes.length > 0) lines.push('', 'Notes:', '', ...notes);
+  return lines;
+}
+
+/**
+ * A scenario cannot really beat a server that does less of the same work:
+ * when it seems to, the machine's load changed between the two.
+ */
+function suspectRatio(scenario) {
+  return scenario.ratio > 1
+    ? ['faster than its ceiling: the load on the machine varied; rerun']
+    : [];
+}
+
+/** @param {import('./targets.mjs').Check[]} checks */
+function checkTable(checks) {
+  return [
+    '| Check | value | target | result |',
+    '|---|--:|---|---|',
+    ...checks.map(({ check, value, target, result }) =>
+      row([check, value, target, result]),
+    ),
+  ];
+}
+
+const row = (cells) => `| ${cells.join(' | ')} |`;
+const rps = (value) => Math.round(value).toLocaleString('en-US');
+const ms = (value) => value.toFixed(value < 10 ? 2 : 1);

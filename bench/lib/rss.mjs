@@ -1,0 +1,77 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+const MB = 1024 * 1024;
+
+/**
+ * Samples the resident memory of a process and of its children (cluster
+ * workers) while load runs.
+ */
+export class RssSampler {
+  #pid;
+  #timer;
+  #peakProcessBytes = 0;
+  #peakTotalBytes = 0;
+
+  constructor(pid) {
+    this.#pid = pid;
+  }
+
+  start(intervalMs = 100) {
+    this.#sample();
+    this.#timer = setInterval(() => this.#sample(), intervalMs);
+  }
+
+  /** @returns {{ processMb: number, totalMb: number }} the peaks seen */
+  stop() {
+    clearInterval(this.#timer);
+    this.#sample();
+    return {
+      processMb: this.#peakProcessBytes / MB,
+      totalMb: this.#peakTotalBytes / MB,
+    };
+  }
+
+  #sample() {
+    const sizes = processTree(this.#pid).map((pid) =>
+      statusBytes(pid, 'VmRSS'),
+    );
+    this.#peakProcessBytes = Math.max(this.#peakProcessBytes, ...sizes);
+    this.#peakTotalBytes = Math.max(
+      this.#peakTotalBytes,
+      sizes.reduce((sum, size) => sum + size, 0),
+    );
+  }
+}
+
+/** The largest VmHWM (the kernel's own peak RSS) in the process tree, in MB. */
+export function highWaterMarkMb(pid) {
+  return (
+    Math.max(...processTree(pid).map((each) => statusBytes(each, 'VmHWM'))) / MB
+  );
+}
+
+function processTree(pid) {
+  let children = [];
+  try {
+    // Children are listed per thread, and worker threads may spawn too.
+    children = readdirSync(`/proc/${pid}/task`).flatMap((thread) =>
+      readFileSync(`/proc/${pid}/task/${thread}/children`, 'utf8')
+        .split(' ')
+        .filter(Boolean)
+        .map(Number),
+    );
+  } catch {
+    // The process has just exited.
+  }
+  return [pid, ...children.flatMap(processTree)];
+}
+
+function statusBytes(pid, field) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1];
+    return Number(kb ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}

@@ -1,0 +1,190 @@
+import { probe, sleep } from './http-probe.mjs';
+import { fixedGet, getEachId, postNewUsers, putEachId } from './load/plans.mjs';
+import { LIVENESS_PATH } from './service.mjs';
+
+/**
+ * What a scenario gets to prepare its load.
+ * @typedef {object} ScenarioContext
+ * @property {string} url the service
+ * @property {boolean} hasLivenessRoute
+ * @property {{ first: number, count: number }} seeded the users seeded for the run
+ * @property {import('./load/plans.mjs').LoadSettings & { warmup: number }} settings
+ * @property {(ceiling: string) => number | undefined} ceilingRps
+ * @property {(count: number) => Promise<{ first: number, count: number }>} seedMore
+ */
+
+/**
+ * How to load one scenario. `check` looks at the measured totals for what
+ * would make them meaningless.
+ * @typedef {object} Preparation
+ * @property {import('./load/plans.mjs').RequestPlan} [plan]
+ * @property {import('./load/plans.mjs').RequestPlan} [warmupPlan] defaults to `plan`
+ * @property {string} [skip] why the scenario cannot run
+ * @property {string} [note]
+ * @property {string} [failure] a precondition that does not hold
+ * @property {string} [notApplicable] why the scenario's target does not apply
+ *   to what is measured (it is still measured, and errors still count)
+ * @property {(result: import('./load/plans.mjs').LoadResult) => string | undefined} [check]
+ */
+
+/**
+ * @typedef {object} Scenario
+ * @property {string} name
+ * @property {string} title
+ * @property {string} ceiling name in CEILINGS
+ * @property {number} [minRatio] target: req/s at least this share of the ceiling's
+ * @property {(context: ScenarioContext) => Promise<Preparation>} prepare
+ */
+
+// Seeding is cheap (a million rows in about 3 s) and running out of never-read
+// ids spoils the scenario, so the range is sized for far more than the PK
+// SELECT ceiling's rate, which is low when measured cold (no warm-up).
+const MIN_MISS_RPS = 20_000;
+const ID_RANGE_HEADROOM = 3;
+
+/** In the order they run: reads first, on a table of exactly `--rows` users. */
+export const SCENARIOS = /** @type {Scenario[]} */ ([
+  {
+    name: 'health-live',
+    title: `GET ${LIVENESS_PATH}`,
+    ceiling: 'fixed-body',
+    prepare: async ({ hasLivenessRoute }) =>
+      hasLivenessRoute
+        ? { plan: fixedGet(LIVENESS_PATH) }
+        : { skip: `${LIVENESS_PATH} not present (404)` },
+  },
+  {
+    name: 'get-hit',
+    title: 'GET /users/{id}, cache hit',
+    ceiling: 'redis-get',
+    minRatio: 0.5,
+    prepare: async ({ url, seeded }) => {
+      const path = `/users/${middleOf(seeded)}`;
+      return {
+        plan: fixedGet(path),
+        ...expectCache('HIT', await warmCache(url + path)),
+      };
+    },
+  },
+  {
+    name: 'page-first',
+    title: 'GET /users?limit=20, first page',
+    ceiling: 'redis-get',
+    prepare: ({ url }) => preparePage(url, '/users?limit=20'),
+  },
+  {
+    name: 'page-deep',
+    title: 'GET /users?after=…&limit=20, near the end',
+    ceiling: 'redis-get',
+    prepare: ({ url, seeded }) => {
+      const after = Math.max(0, seeded.first + seeded.count - 41);
+      return preparePage(url, `/users?after=${after}&limit=20`);
+    },
+  },
+  {
+    name: 'get-miss',
+    title: 'GET /users/{id}, cache miss',
+    ceiling: 'pk-select',
+    minRatio: 0.6,
+    prepare: prepareMiss,
+  },
+  {
+    name: 'put',
+    title: 'PUT /users/{id}',
+    ceiling: 'insert',
+    prepare: async ({ seeded }) => ({ plan: putEachId(seeded) }),
+  },
+  {
+    name: 'post',
+    title: 'POST /users',
+    ceiling: 'insert',
+    minRatio: 0.6,
+    prepare: async () => ({ plan: postNewUsers(), warmupPlan: postNewUsers() }),
+  },
+]);
+
+function middleOf({ first, count }) {
+  return first + Math.floor(count / 2);
+}
+
+/**
+ * Reads `url` until the cache answers HIT: the store after a miss may land
+ * just after the response.
+ * @returns {Promise<string | null>} the last X-Cache value, null when absent.
+ */
+async function warmCache(url) {
+  let reply;
+  for (let attempt = 0; attempt < 10; attempt++) {
+    reply = await probe(url);
+    if (reply?.status !== 200) {
+      throw new Error(`GET ${url} answered ${reply?.status ?? 'nothing'}`);
+    }
+    if (reply.cache !== 'MISS') break;
+    await sleep(20);
+  }
+  return reply.cache;
+}
+
+/**
+ * A missing header is not a failure: the bench also runs before the cache
+ * lands. A cache-hit target cannot apply then; a cache-miss one still does.
+ * @returns {Pick<Preparation, 'note' | 'failure' | 'notApplicable'>}
+ */
+function expectCache(expected, cache) {
+  if (cache === null) {
+    return expected === 'HIT'
+      ? { notApplicable: 'cache not present (no X-Cache header)' }
+      : { note: 'cache not present (no X-Cache header)' };
+  }
+  if (cache !== expected) {
+    return { failure: `expected X-Cache: ${expected}, got ${cache}` };
+  }
+  return {};
+}
+
+// What a page scenario ends up measuring, by the X-Cache answer after warming.
+const PAGE_NOTES = {
+  HIT: 'served from the cache (X-Cache: HIT): measures Redis, not the keyset query',
+  MISS: 'X-Cache: MISS after warming: each request queries PostgreSQL',
+  absent: 'cache not present: each request queries PostgreSQL',
+};
+
+async function preparePage(url, path) {
+  const cache = await warmCache(url + path);
+  return {
+    plan: fixedGet(path),
+    note: PAGE_NOTES[cache ?? 'absent'] ?? `X-Cache: ${cache} after warming`,
+  };
+}
+
+/**
+ * Reads ids nobody has read before, one per request, from a range seeded
+ * now and sized from the PK SELECT ceiling's rate.
+ * @param {ScenarioContext} context
+ * @returns {Promise<Preparation>}
+ */
+async function prepareMiss({ url, settings, ceilingRps, seedMore }) {
+  const rate = Math.max(ceilingRps('pk-select') ?? 0, MIN_MISS_RPS);
+  const idsFor = (seconds) =>
+    Math.ceil(rate * seconds * ID_RANGE_HEADROOM) + settings.connections;
+  const measuredCount = idsFor(settings.duration);
+  const range = await seedMore(1 + measuredCount + idsFor(settings.warmup));
+  const sample = await probe(`${url}/users/${range.first}`);
+  if (sample?.status !== 200) {
+    throw new Error(`GET /users/${range.first} answered ${sample?.status}`);
+  }
+  const measured = { first: range.first + 1, count: measuredCount };
+  const warmup = {
+    first: measured.first + measuredCount,
+    count: range.count - 1 - measuredCount,
+  };
+  return {
+    plan: getEachId('/users/', measured),
+    warmupPlan: getEachId('/users/', warmup),
+    ...expectCache('MISS', sample.cache),
+    check: ({ requests }) =>
+      requests + settings.connections > measuredCount
+        ? `ran out of never-read ids after ${measuredCount}: later requests could hit`
+        : undefined,
+  };
+}

@@ -1,0 +1,235 @@
+import { randomBytes } from 'node:crypto';
+import { SERVICE_ENTRY } from './build.mjs';
+import { CEILINGS, startCeiling } from './ceilings.mjs';
+import {
+  CEILING_TABLE,
+  createCeilingTable,
+  dropDatabase,
+  resetDatabase,
+  seedUsers,
+} from './database.mjs';
+import { freePort } from './free-port.mjs';
+import { deleteKeysWithPrefix } from './redis-keys.mjs';
+import { highWaterMarkMb, RssSampler } from './rss.mjs';
+import { SCENARIOS } from './scenarios.mjs';
+import { Service } from './service.mjs';
+
+// One start-up time is a noisy sample on a shared machine: take the median
+// of a few starts, all with migrations already applied.
+const TIMED_STARTS = 3;
+
+/**
+ * @typedef {import('./load/plans.mjs').LoadResult} LoadResult
+ *
+ * @typedef {object} ScenarioResult
+ * @property {string} name
+ * @property {string} title
+ * @property {string} ceiling
+ * @property {number} [minRatio]
+ * @property {LoadResult | null} load null when the scenario was skipped
+ * @property {number | null} ratio req/s over the ceiling's req/s
+ * @property {{ processMb: number, totalMb: number } | null} peakRss during the
+ *   load: the largest service process, and all of them (cluster workers)
+ * @property {string} [notApplicable] why the target does not apply
+ * @property {string[]} notes
+ * @property {string[]} failures
+ *
+ * @typedef {object} TableSizeRun
+ * @property {number} rows
+ * @property {{ firstStartMs: number, readyMs: number, readyTimesMs: number[],
+ *   livenessPath: string, exit: { code: number | null, signal: string | null } }} startup
+ *   readyMs is the median of readyTimesMs
+ * @property {{ processMb: number, totalMb: number, highWaterMarkMb: number }} rss
+ *   peaks under load, and the kernel's peak over the whole life of a process
+ * @property {ScenarioResult[]} scenarios
+ * @property {Record<string, { title: string, load: LoadResult }>} ceilings
+ */
+
+/**
+ * Everything measured at one table size, from a fresh database: the service
+ * starts once to apply migrations, `rows` users are seeded, then it starts
+ * again a few times (the starts that are timed) and the last one takes each
+ * scenario, each next to its ceiling. The database and the run's Redis keys are dropped at the end.
+ * @param {number} rows
+ * @param {{ options: import('./options.mjs').BenchOptions, config: any,
+ *   driver: import('./load/driver.mjs').LoadDriver, root: string,
+ *   logFile: string, progress: (line: string) => void }} run
+ * @returns {Promise<TableSizeRun>}
+ */
+export async function runTableSize(rows, run) {
+  const { options, config, root, logFile } = run;
+  const server = postgresServer(config.postgres);
+  const keyPrefix = `users-api-bench-${randomBytes(4).toString('hex')}`;
+  const startService = async () => {
+    const port = await freePort();
+    return Service.start({
+      root,
+      entry: SERVICE_ENTRY,
+      port,
+      logFile,
+      env: serviceEnv({ port, keyPrefix, ...options }),
+    });
+  };
+
+  await resetDatabase(server, options.database);
+  try {
+    run.progress(`rows=${rows}: first start, applying migrations`);
+    const migrating = await startService();
+    await migrating.stop();
+    run.progress(`rows=${rows}: seeding`);
+    const seeded = await seedUsers(server, options.database, rows, 'main');
+    await createCeilingTable(server, options.database);
+    const readyTimesMs = [];
+    let service;
+    for (let start = 0; start < TIMED_STARTS; start++) {
+      await service?.stop();
+      service = await startService();
+      readyTimesMs.push(service.readyMs);
+    }
+    let measured, highWaterMark, exit;
+    try {
+      measured = await runScenarios(service, seeded, {
+        ...run,
+        server,
+        keyPrefix,
+        rows,
+      });
+      highWaterMark = highWaterMarkMb(service.pid);
+    } finally {
+      exit = await service.stop();
+    }
+    return {
+      rows,
+      startup: {
+        firstStartMs: migrating.readyMs,
+        readyMs: median(readyTimesMs),
+        readyTimesMs,
+        livenessPath: service.livenessPath,
+        exit,
+      },
+      rss: { ...peakRss(measured.scenarios), highWaterMarkMb: highWaterMark },
+      ...measured,
+    };
+  } finally {
+    await dropDatabase(server, options.database);
+    await deleteKeysWithPrefix(config.redis, keyPrefix);
+  }
+}
+
+async function runScenarios(service, seeded, run) {
+  const { options, driver, config, server, keyPrefix, rows } = run;
+  const settings = {
+    duration: options.duration,
+    warmup: options.warmup,
+    connections: options.connections,
+    threads: options.threads,
+  };
+  const load = async (url, plan, warmupPlan = plan) => {
+    if (settings.warmup > 0) {
+      await driver.run(url, warmupPlan, {
+        ...settings,
+        duration: settings.warmup,
+      });
+    }
+    return driver.run(url, plan, settings);
+  };
+
+  /** @type {Record<string, { title: string, load: LoadResult }>} */
+  const ceilings = {};
+  const measureCeiling = async (name) => {
+    if (ceilings[name]) return;
+    run.progress(`rows=${rows}: ceiling ${name}`);
+    const ceiling = await startCeiling(name, {
+      postgres: {
+        ...server,
+        database: options.database,
+        max: config.postgres.poolSize,
+      },
+      redis: { host: config.redis.host, port: config.redis.port },
+      redisKey: `${keyPrefix}:ceiling`,
+      table: CEILING_TABLE,
+    });
+    try {
+      const plan = () => CEILINGS[name].plan(seeded);
+      ceilings[name] = {
+        title: CEILINGS[name].title,
+        load: await load(ceiling.url, plan(), plan()),
+      };
+    } finally {
+      await ceiling.stop();
+    }
+  };
+
+  const context = {
+    url: service.url,
+    hasLivenessRoute: service.hasLivenessRoute,
+    seeded,
+    settings,
+    ceilingRps: (name) => ceilings[name]?.load.rps,
+    seedMore: (count) =>
+      seedUsers(server, options.database, count, `more${Date.now()}`),
+  };
+  const scenarios = [];
+  for (const scenario of SCENARIOS.filter((s) =>
+    options.only.includes(s.name),
+  )) {
+    await measureCeiling(scenario.ceiling);
+    run.progress(`rows=${rows}: ${scenario.name}`);
+    const prepared = await scenario.prepare(context);
+    const result = {
+      name: scenario.name,
+      title: scenario.title,
+      ceiling: scenario.ceiling,
+      minRatio: scenario.minRatio,
+      load: null,
+      ratio: null,
+      peakRss: null,
+      notApplicable: prepared.notApplicable,
+      notes: [prepared.note, prepared.skip, prepared.notApplicable].filter(
+        Boolean,
+      ),
+      failures: [prepared.failure].filter(Boolean),
+    };
+    if (prepared.plan) {
+      const sampler = new RssSampler(service.pid);
+      sampler.start();
+      result.load = await load(service.url, prepared.plan, prepared.warmupPlan);
+      result.peakRss = sampler.stop();
+      result.ratio = result.load.rps / ceilings[scenario.ceiling].load.rps;
+      const problem = prepared.check?.(result.load);
+      if (problem) result.failures.push(problem);
+    }
+    scenarios.push(result);
+  }
+  return { scenarios, ceilings };
+}
+
+function peakRss(scenarios) {
+  const peak = (field) =>
+    Math.max(0, ...scenarios.map((s) => s.peakRss?.[field] ?? 0));
+  return { processMb: peak('processMb'), totalMb: peak('totalMb') };
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function postgresServer({ host, port, user, password }) {
+  return { host, port, user, password };
+}
+
+/** The service as deployed, pointed at the bench's database and Redis keys. */
+function serviceEnv({ port, keyPrefix, database, workers, logLevel }) {
+  return {
+    ...process.env,
+    PORT: String(port),
+    POSTGRES_DB: database,
+    CACHE_KEY_PREFIX: keyPrefix,
+    CLUSTER_WORKERS: String(workers),
+    LOG_LEVEL: logLevel,
+    // Writes must meet neither 401 nor 429: the bench measures the service, not its guards.
+    API_KEY: '',
+    RATE_LIMIT_PER_MINUTE: '0',
+  };
+}

@@ -1,0 +1,2 @@
+-- The same request every time: wrk's fast path, no Lua per request.
+done = require("report").done

@@ -1,0 +1,48 @@
+import cluster, { type Worker } from 'node:cluster';
+import type { Logger } from 'pino';
+
+const RESTART_DELAY_MS = 1000;
+
+/**
+ * The primary of a CLUSTER_WORKERS > 1 deployment: forks the HTTP workers
+ * (they share the listening port; each applies pending migrations under the
+ * advisory lock, so only the first does work), replaces a worker that dies,
+ * and on SIGTERM/SIGINT lets every worker drain, then exits 0 — or 1 if a
+ * worker failed to shut down cleanly.
+ */
+export function runClusterPrimary(workers: number, logger: Logger): void {
+  let shuttingDown = false;
+  let failedShutdown = false;
+
+  cluster.on(
+    'exit',
+    (worker: Worker, code: number | null, signal: string | null) => {
+      if (shuttingDown) {
+        if (code !== 0) failedShutdown = true;
+        if (Object.keys(cluster.workers ?? {}).length === 0) {
+          process.exit(failedShutdown ? 1 : 0);
+        }
+        return;
+      }
+      logger.error(
+        { pid: worker.process.pid, code, signal },
+        'worker died: replacing it',
+      );
+      setTimeout(() => cluster.fork(), RESTART_DELAY_MS);
+    },
+  );
+
+  const shutDown = (signal: NodeJS.Signals) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info({ signal }, 'draining workers');
+    for (const worker of Object.values(cluster.workers ?? {})) {
+      worker?.process.kill(signal);
+    }
+  };
+  process.once('SIGTERM', () => shutDown('SIGTERM'));
+  process.once('SIGINT', () => shutDown('SIGINT'));
+
+  logger.info({ workers }, 'starting workers');
+  for (let i = 0; i < workers; i += 1) cluster.fork();
+}
