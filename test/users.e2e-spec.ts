@@ -3,12 +3,11 @@ import type { Api } from './support/http.js';
 import {
   connectToDatabase,
   createTestDatabase,
+  ISO_UTC,
   newUser,
   startApp,
   type TestApp,
 } from './support/test-app.js';
-
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 describe('users CRUD', () => {
   let testApp: TestApp;

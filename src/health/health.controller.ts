@@ -22,14 +22,14 @@ import { RedisHealthIndicator } from './redis.health.js';
 
 const DATABASE_TIMEOUT_MS = 1000;
 
-const healthExample = (status: 'up' | 'down') => ({
-  status: status === 'up' ? 'ok' : 'error',
+const healthExample = (redis: 'up' | 'down') => ({
+  status: redis === 'up' ? 'ok' : 'error',
   info:
-    status === 'up'
+    redis === 'up'
       ? { database: { status: 'up' }, redis: { status: 'up' } }
       : { database: { status: 'up' } },
-  error: status === 'up' ? {} : { redis: { status: 'down' } },
-  details: { database: { status: 'up' }, redis: { status } },
+  error: redis === 'up' ? {} : { redis: { status: 'down' } },
+  details: { database: { status: 'up' }, redis: { status: redis } },
 });
 
 @ApiTags('health')
@@ -42,37 +42,24 @@ export class HealthController {
     private readonly redis: RedisHealthIndicator,
   ) {}
 
-  @Get()
-  @ApiOperation({ summary: 'Readiness: PostgreSQL and Redis both answer' })
-  @ApiOkResponse({
-    description: 'Ready.',
-    schema: { example: healthExample('up') },
-  })
-  @ApiServiceUnavailable()
-  check(@Res({ passthrough: true }) reply: FastifyReply) {
-    return this.readiness(reply);
-  }
-
-  @Get('ready')
-  @ApiOperation({ summary: 'Readiness: same as /health' })
-  @ApiOkResponse({
-    description: 'Ready.',
-    schema: { example: healthExample('up') },
-  })
-  @ApiServiceUnavailable()
-  ready(@Res({ passthrough: true }) reply: FastifyReply) {
-    return this.readiness(reply);
-  }
-
-  @Get('live')
-  @ApiOperation({ summary: 'Liveness: the process answers; touches nothing' })
-  @ApiOkResponse({ schema: { example: { status: 'ok' } } })
-  live() {
-    return { status: 'ok' };
-  }
-
   /** Terminus answers 503 by throwing; its body, not the error body, is the contract. */
-  private async readiness(reply: FastifyReply): Promise<HealthCheckResult> {
+  @Get(['', 'ready'])
+  @ApiOperation({
+    summary:
+      'Readiness: PostgreSQL and Redis both answer (/health = /health/ready)',
+  })
+  @ApiOkResponse({
+    description: 'Ready.',
+    schema: { example: healthExample('up') },
+  })
+  @ApiResponse({
+    status: 503,
+    description: 'PostgreSQL or Redis is down: named under `error`.',
+    schema: { example: healthExample('down') },
+  })
+  async readiness(
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<HealthCheckResult> {
     try {
       return statusOnly(
         await this.health.check([
@@ -88,6 +75,13 @@ export class HealthController {
       void reply.status(503);
       return statusOnly(error.getResponse() as HealthCheckResult);
     }
+  }
+
+  @Get('live')
+  @ApiOperation({ summary: 'Liveness: the process answers; touches nothing' })
+  @ApiOkResponse({ schema: { example: { status: 'ok' } } })
+  live() {
+    return { status: 'ok' };
   }
 }
 
@@ -112,12 +106,4 @@ function statusOnly(result: HealthCheckResult): HealthCheckResult {
     error: strip(result.error),
     details: strip(result.details),
   };
-}
-
-function ApiServiceUnavailable() {
-  return ApiResponse({
-    status: 503,
-    description: 'PostgreSQL or Redis is down: named under `error`.',
-    schema: { example: healthExample('down') },
-  });
 }

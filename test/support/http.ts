@@ -1,3 +1,5 @@
+import { request as httpRequest } from 'node:http';
+
 export interface Reply<Body = any> {
   readonly status: number;
   readonly headers: Headers;
@@ -13,6 +15,12 @@ export interface SendOptions {
   readonly json?: unknown;
   /** Sent as is. */
   readonly body?: string;
+  readonly headers?: Record<string, string>;
+}
+
+export interface VerbatimOptions {
+  /** Sent as is: a string as UTF-8, bytes as they are. */
+  readonly body?: string | Uint8Array;
   readonly headers?: Record<string, string>;
 }
 
@@ -38,20 +46,62 @@ export class Api {
       body,
     });
     const text = await response.text();
-    const ms = performance.now() - started;
-    let parsed: unknown;
-    try {
-      parsed = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    return {
-      status: response.status,
-      headers: response.headers,
-      body: parsed,
+    return toReply(
+      response.status,
+      response.headers,
       text,
-      ms,
-    };
+      performance.now() - started,
+    );
+  }
+
+  /**
+   * Like send, but puts `target` on the request line exactly as given, for
+   * odd paths: fetch would resolve `..` segments and re-encode the rest.
+   * `target` may hold only visible ASCII; percent-encode everything else.
+   */
+  sendVerbatim(
+    method: string,
+    target: string,
+    options: VerbatimOptions = {},
+  ): Promise<Reply> {
+    const { hostname, port } = new URL(this.baseUrl);
+    const started = performance.now();
+    return new Promise((resolve, reject) => {
+      const outgoing = httpRequest(
+        // A connection each: the server closes some after refusing a request.
+        {
+          hostname,
+          port,
+          method,
+          path: target,
+          headers: options.headers,
+          agent: false,
+        },
+        (incoming) => {
+          const chunks: Buffer[] = [];
+          incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+          incoming.on('error', reject);
+          incoming.on('end', () => {
+            const headers = new Headers();
+            for (const [name, value] of Object.entries(incoming.headers)) {
+              for (const item of [value ?? []].flat()) {
+                headers.append(name, item);
+              }
+            }
+            resolve(
+              toReply(
+                incoming.statusCode!,
+                headers,
+                Buffer.concat(chunks).toString('utf8'),
+                performance.now() - started,
+              ),
+            );
+          });
+        },
+      );
+      outgoing.on('error', reject);
+      outgoing.end(options.body);
+    });
   }
 
   get(path: string, headers?: Record<string, string>) {
@@ -73,4 +123,19 @@ export class Api {
   delete(path: string, headers?: Record<string, string>) {
     return this.send('DELETE', path, { headers });
   }
+}
+
+function toReply(
+  status: number,
+  headers: Headers,
+  text: string,
+  ms: number,
+): Reply {
+  let body: unknown;
+  try {
+    body = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status, headers, body, text, ms };
 }

@@ -1,7 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomBytes } from 'node:crypto';
 import type { Client } from 'pg';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import { createApp } from '../../src/app.factory.js';
 import type { AppConfig } from '../../src/config/app-config.js';
 import { loadConfig } from '../../src/config/load-config.js';
@@ -66,5 +66,21 @@ export function newUser(name = 'Test User'): { name: string; email: string } {
   return {
     name,
     email: `user-${randomBytes(4).toString('hex')}-${emailSequence}@example.com`,
+  };
+}
+
+export const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** Matches a user as the API sends it: exactly these keys, with `fields` as given. */
+export function userLike(
+  fields: Partial<{ id: number; name: string; email: string }> = {},
+) {
+  return {
+    id: expect.any(Number),
+    name: expect.any(String),
+    email: expect.any(String),
+    createdAt: expect.stringMatching(ISO_UTC),
+    updatedAt: expect.stringMatching(ISO_UTC),
+    ...fields,
   };
 }
