@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { Api } from './support/http.js';
 import {
   createTestDatabase,
@@ -347,11 +348,19 @@ describe('OpenAPI document and Swagger UI', () => {
     (method, path, statuses) => {
       const { responses } = document.paths[path][method];
       for (const status of statuses) {
-        expect({ status, response: responses[status] }).toEqual({
+        expect({ status, response: responses[status] }).toMatchObject({
           status,
           response: {
             description: expect.any(String),
             content: { 'application/json': { schema: { $ref: ERROR_SCHEMA } } },
+          },
+        });
+        // Each with an example of its own: an error body of that status.
+        expect(responses[status].content!['application/json']).toMatchObject({
+          example: {
+            statusCode: Number(status),
+            error: STATUS_CODES[Number(status)],
+            message: expect.anything(),
           },
         });
       }
