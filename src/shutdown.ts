@@ -1,4 +1,5 @@
 import { type INestApplication, Logger } from '@nestjs/common';
+import type { FastifyInstance } from 'fastify';
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
@@ -25,4 +26,17 @@ export function closeOnSignals(app: INestApplication, timeoutMs: number): void {
     );
   };
   for (const signal of SIGNALS) process.once(signal, shutDown);
+}
+
+/**
+ * Once the server has stopped listening, every response asks its client to
+ * close the connection: Node only closes connections that are idle when
+ * shutdown starts, so a keep-alive connection finishing a request during the
+ * drain would otherwise hold it open until its keep-alive timeout.
+ */
+export function closeConnectionsWhileDraining(fastify: FastifyInstance): void {
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
+    if (!fastify.server.listening) void reply.header('connection', 'close');
+    done(null, payload);
+  });
 }

@@ -1,4 +1,4 @@
-import type { Client, Pool, QueryConfig } from 'pg';
+import type { Client, Pool, PoolClient, QueryConfig } from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import type { Api } from './support/http.js';
@@ -214,12 +214,21 @@ describe('keyset pagination of GET /users', () => {
   it('runs one statement per page, without OFFSET or COUNT, on the primary key index', async () => {
     const pool = (testApp.app.get(DataSource).driver as PostgresDriver)
       .master as Pool;
+    // The repository checks a client out of the pool for each statement.
     const statements: QueryConfig[] = [];
-    const original = pool.query.bind(pool) as (...args: unknown[]) => unknown;
-    pool.query = ((...args: unknown[]) => {
-      statements.push(args[0] as QueryConfig);
-      return original(...args);
-    }) as typeof pool.query;
+    const original = pool.connect.bind(pool) as () => Promise<PoolClient>;
+    pool.connect = (async () => {
+      const client = await original();
+      const query = client.query.bind(client) as (
+        ...args: unknown[]
+      ) => unknown;
+      const recording = Object.create(client) as PoolClient;
+      recording.query = ((...args: unknown[]) => {
+        statements.push(args[0] as QueryConfig);
+        return query(...args);
+      }) as typeof client.query;
+      return recording;
+    }) as typeof pool.connect;
     const ids = await idsInDatabase();
     try {
       for (const query of [
@@ -231,7 +240,7 @@ describe('keyset pagination of GET /users', () => {
         expect(reply.headers.get('x-cache')).toBe('MISS');
       }
     } finally {
-      pool.query = original as typeof pool.query;
+      pool.connect = original as typeof pool.connect;
     }
 
     expect(statements).toHaveLength(2);

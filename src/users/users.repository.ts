@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Pool, QueryResultRow } from 'pg';
+import type { Socket } from 'node:net';
+import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { DataSource } from 'typeorm';
+import { isDatabaseUnavailable } from '../database/database-errors.js';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { EmailTakenError } from './email-taken.error.js';
 
@@ -127,13 +129,30 @@ export class UsersRepository {
     text: string,
     values: unknown[],
   ): Promise<Row[]> {
+    const client = await this.pool.connect();
     try {
-      const result = await this.pool.query<Row>({ name, text, values });
-      return result.rows;
+      const { rows } = await client.query<Row>({ name, text, values });
+      client.release();
+      return rows;
     } catch (error) {
+      if (isDatabaseUnavailable(error)) {
+        // The client is about to hear 503. A polite close would still flush
+        // a statement stuck in a partition once it heals, committing a write
+        // that was reported as failed; a reset discards it.
+        resetConnection(client);
+        client.release(error as Error);
+      } else {
+        client.release();
+      }
       throw isEmailConflict(error) ? new EmailTakenError() : error;
     }
   }
+}
+
+function resetConnection(client: PoolClient): void {
+  (
+    client as unknown as { connection: { stream: Socket } }
+  ).connection.stream.resetAndDestroy();
 }
 
 function isEmailConflict(error: unknown): boolean {
