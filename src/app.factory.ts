@@ -9,7 +9,6 @@ import { installJsonBodyParser } from './common/json-body-parser.js';
 import type { AppConfig } from './config/app-config.js';
 import { requestIdOf } from './logging/request-id.js';
 import { applyHttpSecurity } from './security/http-security.js';
-import { closeConnectionsWhileDraining } from './shutdown.js';
 import { setupSwagger } from './swagger.js';
 
 /** API.md: a body over 100 kB is refused with 413. */
@@ -30,8 +29,7 @@ export async function createApp(
   // Bodies are JSON objects only: any other content type is refused with 415.
   fastify.removeContentTypeParser('text/plain');
   installJsonBodyParser(fastify);
-  closeConnectionsWhileDraining(fastify);
-  await applyHttpSecurity(app, config);
+  applyHttpSecurity(app, config);
   setupSwagger(app);
   return app;
 }

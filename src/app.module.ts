@@ -22,8 +22,8 @@ export class AppModule {
         LoggingModule.forRoot(config),
         DatabaseModule,
         // Guards run in this order: the rate limit counts unauthorized writes too.
-        RateLimitModule,
-        SecurityModule,
+        RateLimitModule.forRoot(config),
+        SecurityModule.forRoot(config),
         UsersModule,
         HealthModule,
         MetricsModule,

@@ -1,5 +1,5 @@
 import { type INestApplication, Logger } from '@nestjs/common';
-import type { FastifyInstance } from 'fastify';
+import type { Server } from 'node:http';
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
@@ -17,6 +17,10 @@ export function closeOnSignals(app: INestApplication, timeoutMs: number): void {
       logger.error(`still draining after ${timeoutMs} ms: exiting`);
       process.exit(1);
     }, timeoutMs).unref();
+    // Node closes only the connections idle when close() starts; a keep-alive
+    // connection that finishes a request during the drain would otherwise
+    // stay open for its whole keep-alive timeout.
+    (app.getHttpServer() as Server).keepAliveTimeout = 1;
     app.close().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -26,17 +30,4 @@ export function closeOnSignals(app: INestApplication, timeoutMs: number): void {
     );
   };
   for (const signal of SIGNALS) process.once(signal, shutDown);
-}
-
-/**
- * Once the server has stopped listening, every response asks its client to
- * close the connection: Node only closes connections that are idle when
- * shutdown starts, so a keep-alive connection finishing a request during the
- * drain would otherwise hold it open until its keep-alive timeout.
- */
-export function closeConnectionsWhileDraining(fastify: FastifyInstance): void {
-  fastify.addHook('onSend', (_request, reply, payload, done) => {
-    if (!fastify.server.listening) void reply.header('connection', 'close');
-    done(null, payload);
-  });
 }

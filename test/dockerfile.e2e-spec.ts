@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BuildContext } from './support/dockerignore.js';
 import {
@@ -85,13 +85,24 @@ describe('docker/Dockerfile', () => {
     expect(stageEnv(stages, runtime).NODE_ENV).toBe('production');
   });
 
-  it('exposes 3000 and starts the compiled server directly (exec form)', () => {
+  it('exposes 3000 and starts the compiled server directly (exec form), with the node flags of start:prod', () => {
     const exposed = inheritedInstructions(stages, runtime, 'EXPOSE').flatMap(
       ({ args }) => args.split(/\s+/),
     );
     expect(exposed).toContain('3000');
+    const { scripts } = JSON.parse(
+      readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'),
+    ) as { scripts: Record<string, string> };
+    const heapFlags = scripts['start:prod']
+      .split(/\s+/)
+      .filter((word) => word.startsWith('--max-'));
+    expect(heapFlags.length).toBeGreaterThan(0);
     const cmd = inheritedInstructions(stages, runtime, 'CMD').at(-1);
-    expect(execForm(cmd!.args)).toEqual(['node', 'dist/src/main.js']);
+    expect(execForm(cmd!.args)).toEqual([
+      'node',
+      ...heapFlags,
+      'dist/src/main.js',
+    ]);
   });
 
   it('checks health with its own node script, under a time limit', () => {

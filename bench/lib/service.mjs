@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { probe, sleep } from './http-probe.mjs';
 
@@ -12,6 +13,20 @@ const FALLBACK_LIVENESS_PATH = '/';
 const POLL_INTERVAL_MS = 5;
 const STOP_TIMEOUT_MS = 10_000;
 
+/**
+ * The node flags `npm run start:prod` passes (V8 heap sizes), so the bench
+ * measures the service as users start it.
+ * @param {string} root
+ * @returns {string[]}
+ */
+export function startProdNodeFlags(root) {
+  const { scripts } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const words = scripts['start:prod'].split(/\s+/);
+  return words
+    .slice(words.indexOf('node') + 1)
+    .filter((word) => /^--max-[a-z-]+-size=\d+$/.test(word));
+}
+
 /** The built service running in a process of its own, as in production. */
 export class Service {
   /**
@@ -21,7 +36,7 @@ export class Service {
   static async start({ root, entry, env, port, logFile, timeoutMs = 60_000 }) {
     const log = openSync(logFile, 'a');
     const startedAt = performance.now();
-    const child = spawn(process.execPath, [entry], {
+    const child = spawn(process.execPath, [...startProdNodeFlags(root), entry], {
       cwd: root,
       env,
       stdio: ['ignore', log, log],

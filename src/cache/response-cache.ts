@@ -171,7 +171,8 @@ export class ResponseCache implements OnModuleInit {
         if (id !== undefined) {
           transaction.set(this.keys.itemGeneration(resource, id), token, ttl);
         }
-        return transaction.exec();
+        // A pipeline, not MULTI: a partial failure is handled like a whole one.
+        return transaction.execAsPipeline();
       });
       return true;
     } catch {

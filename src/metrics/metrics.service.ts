@@ -24,7 +24,15 @@ export class MetricsService implements OnModuleInit {
   readonly registry = new Registry();
   private readonly requests: Counter<'method' | 'route' | 'status'>;
   private readonly duration: Histogram<'method' | 'route' | 'status'>;
-  private readonly cacheLookups: Counter<'result'>;
+  private readonly cacheHits: Counter.Internal;
+  private readonly cacheMisses: Counter.Internal;
+  private readonly series = new Map<
+    string,
+    {
+      requests: Counter.Internal;
+      duration: Histogram.Internal<'method' | 'route' | 'status'>;
+    }
+  >();
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -46,12 +54,14 @@ export class MetricsService implements OnModuleInit {
       ],
       registers,
     });
-    this.cacheLookups = new Counter({
+    const cacheLookups = new Counter({
       name: 'cache_lookups_total',
       help: 'Cacheable reads answered from Redis (hit) or PostgreSQL (miss).',
       labelNames: ['result'],
       registers,
     });
+    this.cacheHits = cacheLookups.labels('hit');
+    this.cacheMisses = cacheLookups.labels('miss');
     const pool = (dataSource.driver as PostgresDriver).master as Pool;
     const poolConnections = new Gauge({
       name: 'db_pool_connections',
@@ -71,18 +81,30 @@ export class MetricsService implements OnModuleInit {
   onModuleInit(): void {
     const fastify: FastifyInstance = this.adapterHost.httpAdapter.getInstance();
     fastify.addHook('onResponse', (request, reply, done) => {
-      const labels = {
-        method: request.method,
-        // Unmatched URLs share one label: a label per URL would be unbounded.
-        route: request.routeOptions.url ?? 'unmatched',
-        status: reply.statusCode,
-      };
-      this.requests.inc(labels);
-      this.duration.observe(labels, reply.elapsedTime / 1000);
+      // Unmatched URLs share one label: a label per URL would be unbounded.
+      const route = request.routeOptions.url ?? 'unmatched';
+      const series = this.seriesFor(request.method, route, reply.statusCode);
+      series.requests.inc();
+      series.duration.observe(reply.elapsedTime / 1000);
       const cache = reply.getHeader('x-cache');
-      if (cache === 'HIT') this.cacheLookups.inc({ result: 'hit' });
-      else if (cache === 'MISS') this.cacheLookups.inc({ result: 'miss' });
+      if (cache === 'HIT') this.cacheHits.inc();
+      else if (cache === 'MISS') this.cacheMisses.inc();
       done();
     });
+  }
+
+  /** prom-client hashes label objects on every call; this looks a set up once. */
+  private seriesFor(method: string, route: string, status: number) {
+    const key = `${method} ${route} ${status}`;
+    let series = this.series.get(key);
+    if (!series) {
+      const labels = [method, route, String(status)];
+      series = {
+        requests: this.requests.labels(...labels),
+        duration: this.duration.labels(...labels),
+      };
+      this.series.set(key, series);
+    }
+    return series;
   }
 }

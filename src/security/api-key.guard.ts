@@ -1,37 +1,37 @@
 import {
   type CanActivate,
   type ExecutionContext,
+  Inject,
   Injectable,
   UnauthorizedException,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { AppConfig } from '../config/app-config.js';
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
+export const EXPECTED_API_KEY = Symbol('EXPECTED_API_KEY');
+
 /**
- * While `API_KEY` is set, every write needs it, as `Authorization: Bearer <key>`
- * or `X-API-Key: <key>`; reads stay open. Keys are compared by digest in
+ * Every write needs the API key, as `Authorization: Bearer <key>` or
+ * `X-API-Key: <key>`; reads stay open. Keys are compared by digest in
  * constant time, so the comparison leaks neither content nor length.
+ * Registered only while `API_KEY` is set (see SecurityModule).
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  private readonly expected?: Buffer;
+  private readonly expected: Buffer;
 
-  constructor(config: AppConfig) {
-    this.expected =
-      config.apiKey === undefined ? undefined : digest(config.apiKey);
+  constructor(@Inject(EXPECTED_API_KEY) apiKey: string) {
+    this.expected = digest(apiKey);
   }
 
   canActivate(context: ExecutionContext): boolean {
     const http = context.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
-    if (this.expected === undefined || !WRITE_METHODS.has(request.method)) {
-      return true;
-    }
+    if (!WRITE_METHODS.has(request.method)) return true;
     const given = presentedKey(request);
     if (given !== undefined && timingSafeEqual(digest(given), this.expected)) {
       return true;
