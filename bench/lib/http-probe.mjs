@@ -7,9 +7,10 @@ import { get } from 'node:http';
  * @returns {Promise<{ status: number, cache: string | null } | null>} null
  *   when nothing answers (yet).
  */
-export function probe(url) {
+export function probe(url, headers = {}) {
   return new Promise((resolve) => {
-    const request = get(url, { agent: false, timeout: 2000 }, (response) => {
+    const options = { agent: false, timeout: 2000, headers };
+    const request = get(url, options, (response) => {
       response.resume();
       response.on('end', () =>
         resolve({

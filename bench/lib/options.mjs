@@ -12,7 +12,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --only a,b          scenarios to run (default all): ${SCENARIOS.map((s) => s.name).join(', ')}
   --workers N         CLUSTER_WORKERS for the service (default 1)
   --driver D          wrk or autocannon (default: wrk when installed)
-  --log-level L       LOG_LEVEL for the service (default warn)
+  --log-level L       LOG_LEVEL for the service (default info, as the service's own default)
   --database NAME     database to create and drop (default users_api_bench)
   --out DIR           where results go (default bench/results)
   --quick             smoke run: 200 rows, 1 s, no warm-up, 8 connections, 1 thread
@@ -33,7 +33,7 @@ const DEFAULTS = {
   connections: '32',
   threads: '2',
   workers: '1',
-  'log-level': 'warn',
+  'log-level': 'info',
   database: 'users_api_bench',
   out: 'bench/results',
 };

@@ -38,7 +38,7 @@ function requestFor(plan) {
   const nextId = () => plan.first + (n++ % plan.count);
   switch (plan.kind) {
     case 'fixed':
-      return { method: 'GET', path: plan.path };
+      return { method: 'GET', path: plan.path, headers: plan.headers };
     case 'get-ids':
       return {
         setupRequest: (request) => ({

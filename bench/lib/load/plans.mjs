@@ -2,14 +2,18 @@ import { randomBytes } from 'node:crypto';
 
 /**
  * What a load run sends, in terms both drivers (wrk, autocannon) implement.
- * @typedef {{ kind: 'fixed', path: string }
+ * @typedef {{ kind: 'fixed', path: string, headers: Record<string, string> }
  *   | { kind: 'get-ids', path: string, first: number, count: number }
  *   | { kind: 'post-users', token: string }
  *   | { kind: 'put-users', first: number, count: number }} RequestPlan
  */
 
-/** @returns {RequestPlan} the same GET every time. */
-export const fixedGet = (path) => ({ kind: 'fixed', path });
+/** @returns {RequestPlan} the same GET, with the same headers, every time. */
+export const fixedGet = (path, headers = {}) => ({
+  kind: 'fixed',
+  path,
+  headers,
+});
 
 /**
  * @param {string} path

@@ -23,12 +23,12 @@ export async function runWrk(
   plan,
   { duration, connections, threads },
 ) {
-  const { script, path, args } = scriptFor(plan, threads);
+  const { script, path, options = [], args } = scriptFor(plan, threads);
   // Run from the scripts' folder so their require() finds report.lua.
   const wrk = spawn(
     'wrk',
     ['-t', threads, '-c', connections, '-d', `${duration}s`, '-s', script]
-      .concat(baseUrl + path, '--', args)
+      .concat(options, baseUrl + path, '--', args)
       .map(String),
     { cwd: SCRIPTS_DIR },
   );
@@ -54,7 +54,15 @@ export async function runWrk(
 function scriptFor(plan, threads) {
   switch (plan.kind) {
     case 'fixed':
-      return { script: 'fixed.lua', path: plan.path, args: [] };
+      return {
+        script: 'fixed.lua',
+        path: plan.path,
+        options: Object.entries(plan.headers).flatMap(([name, value]) => [
+          '-H',
+          `${name}: ${value}`,
+        ]),
+        args: [],
+      };
     case 'get-ids':
       return {
         script: 'get-ids.lua',
