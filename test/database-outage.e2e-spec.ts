@@ -95,6 +95,38 @@ describe('PostgreSQL outages', () => {
     expect(replies.map((reply) => reply.status)).toEqual([200, 200, 200, 200]);
   }
 
+  it('answers 503, and keeps running, when the connection drops under a statement in flight', async () => {
+    const id = unread.shift()!;
+    // The statement waits on a lock, so it is surely in flight when the
+    // connection under it is cut.
+    await db.query('BEGIN');
+    await db.query('LOCK TABLE users IN ACCESS EXCLUSIVE MODE');
+    try {
+      const reply = api.get(`/users/${id}`);
+      await waitFor(
+        async () => {
+          // Statistics are a snapshot per transaction, and this one holds the lock.
+          await db.query('SELECT pg_stat_clear_snapshot()');
+          const waiting = await db.query(
+            `SELECT 1 FROM pg_stat_activity
+             WHERE wait_event_type = 'Lock' AND query LIKE '%FROM users WHERE id%'`,
+          );
+          return waiting.rowCount === 1;
+        },
+        5000,
+        'the read to wait on the lock',
+      );
+      postgres.refuse();
+
+      expectErrorReply(await reply, 503);
+    } finally {
+      await db.query('ROLLBACK');
+    }
+    postgres.restore();
+    await waitUntilServing();
+    expect((await api.get(`/users/${id}`)).status).toBe(200);
+  });
+
   describe.each([
     ['refuses connections', (proxy: TcpProxy) => proxy.refuse()],
     ['hangs', (proxy: TcpProxy) => proxy.blackhole()],

@@ -130,6 +130,10 @@ export class UsersRepository {
     values: unknown[],
   ): Promise<Row[]> {
     const client = await this.pool.connect();
+    // A lost connection also emits 'error' on the client; unheard, that event
+    // would crash the process (pool.query listens for it; a checkout must).
+    // The failure itself reaches us through the query's promise.
+    client.on('error', ignoreConnectionError);
     try {
       const { rows } = await client.query<Row>({ name, text, values });
       client.release();
@@ -145,9 +149,13 @@ export class UsersRepository {
         client.release();
       }
       throw isEmailConflict(error) ? new EmailTakenError() : error;
+    } finally {
+      client.off('error', ignoreConnectionError);
     }
   }
 }
+
+function ignoreConnectionError(): void {}
 
 function resetConnection(client: PoolClient): void {
   (
