@@ -27,7 +27,7 @@ import { redisConfig } from './support/redis.js';
 import { connectToDatabase, newUser } from './support/test-app.js';
 
 // npm ci alone takes about 15 s on two cores; a cold npm cache takes longer.
-const BUILD_TIMEOUT_MS = 180_000;
+const BUILD_TIMEOUT_MS = 900_000;
 const START_TIMEOUT_MS = 45_000;
 
 interface LockedPackage {
