@@ -8,17 +8,19 @@ const RESTART_DELAY_MS = 1000;
  * (they share the listening port; each applies pending migrations under the
  * advisory lock, so only the first does work), replaces a worker that dies,
  * and on SIGTERM/SIGINT lets every worker drain, then exits 0 — or 1 if a
- * worker failed to shut down cleanly.
+ * worker failed to shut down cleanly. A worker still starting up when the
+ * signal comes is ended by it, which is clean: it served nothing yet.
  */
 export function runClusterPrimary(workers: number, logger: Logger): void {
-  let shuttingDown = false;
+  let shuttingDown: NodeJS.Signals | undefined;
   let failedShutdown = false;
 
   cluster.on(
     'exit',
     (worker: Worker, code: number | null, signal: string | null) => {
       if (shuttingDown) {
-        if (code !== 0) failedShutdown = true;
+        // Ended by the forwarded signal itself: still starting, nothing in flight.
+        if (code !== 0 && signal !== shuttingDown) failedShutdown = true;
         if (Object.keys(cluster.workers ?? {}).length === 0) {
           process.exit(failedShutdown ? 1 : 0);
         }
@@ -34,7 +36,7 @@ export function runClusterPrimary(workers: number, logger: Logger): void {
 
   const shutDown = (signal: NodeJS.Signals) => {
     if (shuttingDown) return;
-    shuttingDown = true;
+    shuttingDown = signal;
     logger.info({ signal }, 'draining workers');
     for (const worker of Object.values(cluster.workers ?? {})) {
       worker?.process.kill(signal);

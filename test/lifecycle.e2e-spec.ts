@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { Client } from 'pg';
 import { inject } from 'vitest';
@@ -353,4 +354,60 @@ describe('the built server', () => {
       expect(errorLines(server)).toEqual([]);
     }
   });
+
+  it('with CLUSTER_WORKERS=2, serves from two workers, replaces one that dies, and drains both on SIGTERM', async () => {
+    const database = await createTestDatabase();
+    const server = await BuiltServer.start(
+      envFor(database, { CLUSTER_WORKERS: '2' }),
+    );
+    servers.push(server);
+    await waitFor(
+      () => workersOf(server.pid).length === 2,
+      15_000,
+      'two workers',
+    );
+    const [first] = workersOf(server.pid);
+    expect((await server.api.post('/users', newUser())).status).toBe(201);
+
+    process.kill(first, 'SIGKILL');
+    await waitFor(
+      async () =>
+        workersOf(server.pid).length === 2 &&
+        !workersOf(server.pid).includes(first) &&
+        (await server.api.get('/users').catch(() => undefined))?.status === 200,
+      15_000,
+      'a replacement worker',
+    );
+
+    const workers = workersOf(server.pid);
+    server.signal('SIGTERM');
+    expect(await server.exited).toBe(0);
+    expect(workers.filter(isAlive)).toEqual([]);
+  });
 });
+
+/** The worker processes a cluster primary has forked. */
+function workersOf(primary: number): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        // Fields after the command: state, then the parent's pid.
+        const parent = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1];
+        return Number(parent) === primary;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
