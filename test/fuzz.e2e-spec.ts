@@ -17,13 +17,7 @@ import {
   validName,
 } from './support/fuzz-inputs.js';
 import type { Api, Reply } from './support/http.js';
-import {
-  connectToDatabase,
-  createTestDatabase,
-  startApp,
-  userLike,
-  type TestApp,
-} from './support/test-app.js';
+import { useAppWithDatabase, userLike } from './support/test-app.js';
 
 /*
  * The seed is fixed so that every run replays the same inputs and a failure
@@ -313,22 +307,15 @@ function expectPage(ledger: Ledger, query: string, reply: Reply): void {
 }
 
 describe('fuzzed input', { timeout: PROPERTY_TIMEOUT_MS }, () => {
-  let testApp: TestApp;
   let api: Api;
   let db: Client;
   const ledger = new Ledger();
   const prototypeKeys = Object.getOwnPropertyNames(Object.prototype).sort();
 
-  beforeAll(async () => {
-    const database = await createTestDatabase();
-    testApp = await startApp({ POSTGRES_DB: database });
-    api = testApp.api;
-    db = await connectToDatabase(database);
-  });
+  const app = useAppWithDatabase();
 
-  afterAll(async () => {
-    await db?.end();
-    await testApp?.close();
+  beforeAll(() => {
+    ({ api, db } = app);
   });
 
   /** Sends verbatim; checks what every reply owes, then `expectOutcome`. */

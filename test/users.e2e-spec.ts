@@ -1,29 +1,15 @@
 import type { Client } from 'pg';
 import type { Api } from './support/http.js';
-import {
-  connectToDatabase,
-  createTestDatabase,
-  ISO_UTC,
-  newUser,
-  startApp,
-  type TestApp,
-} from './support/test-app.js';
+import { ISO_UTC, newUser, useAppWithDatabase } from './support/test-app.js';
 
 describe('users CRUD', () => {
-  let testApp: TestApp;
   let api: Api;
   let db: Client;
 
-  beforeAll(async () => {
-    const database = await createTestDatabase();
-    testApp = await startApp({ POSTGRES_DB: database });
-    api = testApp.api;
-    db = await connectToDatabase(database);
-  });
+  const app = useAppWithDatabase();
 
-  afterAll(async () => {
-    await db?.end();
-    await testApp?.close();
+  beforeAll(() => {
+    ({ api, db } = app);
   });
 
   async function rowOf(id: number) {

@@ -1,13 +1,7 @@
 import type { Client } from 'pg';
 import { expectBadRequestNaming, expectErrorReply } from './support/errors.js';
 import type { Api, Reply } from './support/http.js';
-import {
-  connectToDatabase,
-  createTestDatabase,
-  newUser,
-  startApp,
-  type TestApp,
-} from './support/test-app.js';
+import { newUser, useAppWithDatabase } from './support/test-app.js';
 
 const JSON_TYPE = { 'content-type': 'application/json' };
 const WRONG_TYPES: readonly unknown[] = [
@@ -46,22 +40,15 @@ const oversized = (bytes: number) => {
 };
 
 describe('invalid requests: 4xx, the error body, and nothing written', () => {
-  let testApp: TestApp;
   let api: Api;
   let db: Client;
   let user: { id: number; name: string; email: string };
 
-  beforeAll(async () => {
-    const database = await createTestDatabase();
-    testApp = await startApp({ POSTGRES_DB: database });
-    api = testApp.api;
-    db = await connectToDatabase(database);
-    user = (await api.post('/users', newUser('Target'))).body;
-  });
+  const app = useAppWithDatabase();
 
-  afterAll(async () => {
-    await db?.end();
-    await testApp?.close();
+  beforeAll(async () => {
+    ({ api, db } = app);
+    user = (await api.post('/users', newUser('Target'))).body;
   });
 
   const tableState = async () =>

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 
 // Every body this API accepts is a flat object; deep nesting only exhausts
 // the stack of the recursive transformers that run on it.
-export const MAX_BODY_DEPTH = 32;
+const MAX_BODY_DEPTH = 32;
 
 const InvalidUtf8Error = createError(
   'USERS_ERR_BODY_NOT_UTF8',

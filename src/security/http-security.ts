@@ -28,15 +28,13 @@ const HELMET_OPTIONS: HelmetOptions = {
  * and building helmet per request (as @fastify/helmet does) took a fifth of
  * the CPU of a trivial route.
  */
-export function securityHeaders(
-  options: HelmetOptions = HELMET_OPTIONS,
-): Readonly<Record<string, string>> {
+function securityHeaders(): Readonly<Record<string, string>> {
   const headers: Record<string, string> = {};
   const recorder = {
     setHeader: (name: string, value: string) => (headers[name] = value),
     removeHeader: (name: string) => delete headers[name],
   };
-  helmet(options)(
+  helmet(HELMET_OPTIONS)(
     {} as IncomingMessage,
     recorder as unknown as ServerResponse,
     () => undefined,

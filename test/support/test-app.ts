@@ -58,6 +58,34 @@ export async function startApp(env: Record<string, string>): Promise<TestApp> {
   };
 }
 
+export interface AppWithDatabase {
+  readonly api: Api;
+  /** A direct connection to the app's database, to check what it wrote. */
+  readonly db: Client;
+}
+
+/**
+ * For a describe block: the real app on a database of its own, started
+ * before its tests and closed after. The fields are set once beforeAll ran.
+ */
+export function useAppWithDatabase(): AppWithDatabase {
+  const context = {} as {
+    -readonly [K in keyof AppWithDatabase]: AppWithDatabase[K];
+  };
+  let testApp: TestApp | undefined;
+  beforeAll(async () => {
+    const database = await createTestDatabase();
+    testApp = await startApp({ POSTGRES_DB: database });
+    context.api = testApp.api;
+    context.db = await connectToDatabase(database);
+  });
+  afterAll(async () => {
+    await context.db?.end();
+    await testApp?.close();
+  });
+  return context;
+}
+
 let emailSequence = 0;
 
 /** A user body with an address no other test uses. */

@@ -1,8 +1,8 @@
 import { MAX_USER_ID } from '../user.entity.js';
 import { EmailField, IntegerQueryField } from './user-fields.js';
 
-export const DEFAULT_PAGE_SIZE = 20;
-export const MAX_PAGE_SIZE = 100;
+const DEFAULT_PAGE_SIZE = 20;
+const MAX_PAGE_SIZE = 100;
 
 export class ListUsersQueryDto {
   @IntegerQueryField(1, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, 'Page size.')

@@ -13,7 +13,7 @@ import {
   ValidateIf,
 } from 'class-validator';
 
-export const NAME_MAX_LENGTH = 100;
+const NAME_MAX_LENGTH = 100;
 export const EMAIL_MAX_LENGTH = 120;
 
 const trim = ({ value }: { value: unknown }) =>
