@@ -16,13 +16,6 @@ export class RedisTimeoutError extends Error {
   }
 }
 
-interface TimeBox {
-  /** performance.now() past which the command has failed. */
-  readonly deadline: number;
-  open: boolean;
-  readonly reject: (error: Error) => void;
-}
-
 // While Redis is hung, commands wait in the client's queue until they time
 // out here; past this many, new ones are refused at once instead of piling up.
 const MAX_PENDING_COMMANDS = 1000;
@@ -40,9 +33,6 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   private readonly timeoutMs: number;
   private failures = 0;
   private wasReady = false;
-  /** Commands not yet known to be settled, oldest first. */
-  private readonly boxes: TimeBox[] = [];
-  private timer?: NodeJS.Timeout;
 
   constructor(config: AppConfig) {
     this.timeoutMs = config.redis.commandTimeoutMs;
@@ -93,63 +83,33 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
 
   /** Runs a command with a time box; a failure or timeout is counted and rethrown. */
   run<T>(command: (client: RedisClient) => Promise<T>): Promise<T> {
+    // One promise and one timer per command: Promise.race and a second
+    // promise for the timeout were a measurable share of a cached read.
     return new Promise<T>((resolve, reject) => {
-      const box: TimeBox = {
-        deadline: performance.now() + this.timeoutMs,
-        open: true,
-        reject,
+      let open = true;
+      const fail = (error: Error) => {
+        if (!open) return;
+        open = false;
+        clearTimeout(timer);
+        this.failures += 1;
+        reject(error);
       };
-      this.watch(box);
+      const timer = setTimeout(
+        () => fail(new RedisTimeoutError(this.timeoutMs)),
+        this.timeoutMs,
+      );
       let reply: Promise<T>;
       try {
         reply = command(this.client);
       } catch (error) {
         reply = Promise.reject(error);
       }
-      reply.then(
-        (value) => {
-          box.open = false;
-          resolve(value);
-        },
-        (error: Error) => this.fail(box, error),
-      );
+      reply.then((value) => {
+        open = false;
+        clearTimeout(timer);
+        resolve(value);
+      }, fail);
     });
-  }
-
-  private fail(box: TimeBox, error: Error): void {
-    if (!box.open) return;
-    box.open = false;
-    this.failures += 1;
-    box.reject(error);
-  }
-
-  /**
-   * Every command gets the same time box, so deadlines come in the order
-   * commands start: one timer, set for the oldest open box, serves them all
-   * (a timer and a Promise.race per command were a measurable share of a
-   * cached read).
-   */
-  private watch(box: TimeBox): void {
-    this.boxes.push(box);
-    this.timer ??= setTimeout(() => this.expireBoxes(), this.timeoutMs);
-  }
-
-  private expireBoxes(): void {
-    const now = performance.now();
-    let done = 0;
-    for (const box of this.boxes) {
-      if (box.open) {
-        if (box.deadline > now) break;
-        this.fail(box, new RedisTimeoutError(this.timeoutMs));
-      }
-      done += 1;
-    }
-    this.boxes.splice(0, done);
-    const oldest = this.boxes[0];
-    this.timer =
-      oldest === undefined
-        ? undefined
-        : setTimeout(() => this.expireBoxes(), oldest.deadline - now);
   }
 
   private onConnectionError(error: Error): void {
