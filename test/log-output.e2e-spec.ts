@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { BuiltServer } from './support/built-server.js';
+import { createTestDatabase } from './support/test-app.js';
 
 const run = promisify(execFile);
 const CREATE_LOGGER = resolve('dist/src/logging/create-logger.js');
@@ -48,5 +50,29 @@ describe('log output of the built service', () => {
     `);
     expect(code).toBe(0);
     expect(stdout).toBe('');
+  });
+});
+
+describe('the built server at LOG_LEVEL=warn', () => {
+  let server: BuiltServer;
+
+  beforeAll(async () => {
+    server = await BuiltServer.start({
+      POSTGRES_DB: await createTestDatabase(),
+      LOG_LEVEL: 'warn',
+    });
+  });
+
+  afterAll(() => server?.stop());
+
+  it('writes no request line, nor any other info line', async () => {
+    expect((await server.api.get('/users/1')).status).toBe(404);
+    expect((await server.api.get('/health/live')).status).toBe(200);
+    // Stopping flushes whatever was pending.
+    await server.stop();
+    expect(
+      server.logLines().filter((line) => line.msg === 'request completed'),
+    ).toEqual([]);
+    expect(server.logLines().every((line) => line.level !== 'info')).toBe(true);
   });
 });

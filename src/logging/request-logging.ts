@@ -1,10 +1,11 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
-import pino, { type DestinationStream, type Logger } from 'pino';
 import { requestLogLine } from './request-log-line.js';
+import type { LineSink } from './turn-batched-stdout.js';
 
-export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
+/** Where request lines go (the logger's own stream), or null: not logged. */
+export const REQUEST_LINES = Symbol('REQUEST_LINES');
 
 /**
  * Logs one line per request once it is sent (see requestLogLine), with the
@@ -17,16 +18,13 @@ export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
 export class RequestLogging implements OnModuleInit {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
-    @Inject(ROOT_LOGGER) private readonly logger: Logger,
+    @Inject(REQUEST_LINES) private readonly destination: LineSink | null,
   ) {}
 
   onModuleInit(): void {
+    const { destination } = this;
+    if (destination === null) return;
     const fastify: FastifyInstance = this.adapterHost.httpAdapter.getInstance();
-    if (!this.logger.isLevelEnabled('info')) return;
-    // The logger's own stream: request lines interleave with its other lines.
-    const destination = (
-      this.logger as unknown as Record<symbol, DestinationStream>
-    )[pino.symbols.streamSym];
     fastify.addHook('onResponse', (request, reply, done) => {
       destination.write(
         requestLogLine({
