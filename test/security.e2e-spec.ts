@@ -159,8 +159,15 @@ describe('API_KEY', () => {
   });
 
   it('keeps reads open', async () => {
+    const created = await testApp.api.post('/users', newUser(), {
+      'x-api-key': API_KEY,
+    });
+    expect(created.status).toBe(201);
     expect((await testApp.api.get('/users')).status).toBe(200);
-    expect((await testApp.api.get('/users/1')).status).not.toBe(401);
+    const read = await testApp.api.get(`/users/${created.body.id}`);
+    expect(read.status).toBe(200);
+    expect(read.body).toEqual(created.body);
+    expect((await testApp.api.get('/users/2147483647')).status).toBe(404);
     expect((await testApp.api.get('/health')).status).toBe(200);
   });
 
