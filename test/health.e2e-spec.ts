@@ -1,5 +1,6 @@
-import type { Api } from './support/http.js';
+import { expectNoInternals } from './support/errors.js';
 import { waitFor } from './support/gate.js';
+import type { Api } from './support/http.js';
 import { postgresConfig } from './support/postgres.js';
 import { RedisServer } from './support/redis-server.js';
 import { TcpProxy } from './support/tcp-proxy.js';
@@ -12,11 +13,11 @@ import {
 /** API.md: a failing dependency yields 503 promptly (under ~3 s). */
 const PROMPTLY_MS = 3000;
 
-function expectNoDriverText(text: string): void {
-  expect(text).not.toMatch(
-    /ECONN|Connection terminated|timeout|Socket|responseTime|at \w+ \(|\.js:/i,
-  );
-}
+/**
+ * Under the database check's 1000 ms timeout, which a liveness route that
+ * touched a blackholed PostgreSQL would wait out, with room for a busy machine.
+ */
+const UNTOUCHED_MS = 700;
 
 describe('health', () => {
   let redis: RedisServer;
@@ -37,8 +38,10 @@ describe('health', () => {
     api = testApp.api;
   });
 
+  // Whatever a test did or failed to undo, the next one starts with both up.
   afterEach(async () => {
     redis.resume();
+    await redis.ensureRunning();
     postgres.restore();
     await waitFor(
       async () => (await api.get('/health')).status === 200,
@@ -73,8 +76,7 @@ describe('health', () => {
     const reply = await api.get('/health/live');
     expect(reply.status).toBe(200);
     expect(reply.body).toEqual({ status: 'ok' });
-    expect(reply.ms).toBeLessThan(200);
-    await redis.restart();
+    expect(reply.ms).toBeLessThan(UNTOUCHED_MS);
   });
 
   it('answers 503 naming redis when Redis is stopped', async () => {
@@ -89,9 +91,8 @@ describe('health', () => {
         error: { redis: { status: 'down' } },
         details: { database: { status: 'up' }, redis: { status: 'down' } },
       });
-      expectNoDriverText(reply.text);
+      expectNoInternals(reply.text);
     }
-    await redis.restart();
   });
 
   it('answers 503 within 3 s when Redis hangs (SIGSTOP)', async () => {
@@ -100,6 +101,7 @@ describe('health', () => {
     expect(reply.status).toBe(503);
     expect(reply.ms).toBeLessThan(PROMPTLY_MS);
     expect(reply.body.error).toEqual({ redis: { status: 'down' } });
+    expectNoInternals(reply.text);
   });
 
   it('answers 503 naming database when PostgreSQL refuses connections', async () => {
@@ -113,7 +115,7 @@ describe('health', () => {
       error: { database: { status: 'down' } },
       details: { database: { status: 'down' }, redis: { status: 'up' } },
     });
-    expectNoDriverText(reply.text);
+    expectNoInternals(reply.text);
   });
 
   it('answers 503 within 3 s when PostgreSQL hangs', async () => {
@@ -122,7 +124,7 @@ describe('health', () => {
     expect(reply.status).toBe(503);
     expect(reply.ms).toBeLessThan(PROMPTLY_MS);
     expect(reply.body.error).toEqual({ database: { status: 'down' } });
-    expectNoDriverText(reply.text);
+    expectNoInternals(reply.text);
   });
 
   it('answers 503 naming both when both are down, and 200 again once both are back, without a restart', async () => {

@@ -38,6 +38,13 @@ export class RedisServer {
     await once(child, 'exit');
   }
 
+  /** Starts it again if it is not running; a running server is left alone. */
+  async ensureRunning(): Promise<void> {
+    const child = this.process;
+    if (child && child.exitCode === null && child.signalCode === null) return;
+    await this.launch();
+  }
+
   async restart(): Promise<void> {
     await this.kill();
     await this.launch();
