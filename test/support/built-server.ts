@@ -4,7 +4,7 @@ import { Api } from './http.js';
 import { freePort } from './free-port.js';
 import { waitFor } from './gate.js';
 
-export const MAIN = 'dist/src/main.js';
+const MAIN = 'dist/src/main.js';
 
 /**
  * The compiled server (`npm run start:prod`'s command) in a child process,

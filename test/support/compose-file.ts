@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { REPO_ROOT } from './dockerfile.js';
 
-export const COMPOSE_PATH = join(REPO_ROOT, 'docker-compose.yml');
+const COMPOSE_PATH = join(REPO_ROOT, 'docker-compose.yml');
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -57,7 +57,7 @@ function interpolateAll<T>(value: T, env: Env): T {
  * Compose's `${NAME}`, `${NAME:-default}` (unset or empty), `${NAME-default}`
  * (unset) and `$$`. Any other form is refused rather than misread.
  */
-export function interpolate(text: string, env: Env): string {
+function interpolate(text: string, env: Env): string {
   const result = text.replace(
     /\$\$|\$\{([A-Za-z_]\w*)(?:(:?-)([^}]*))?\}|\$([A-Za-z_]\w*)/g,
     (

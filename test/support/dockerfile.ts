@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
-export const DOCKERFILE_PATH = join(REPO_ROOT, 'docker', 'Dockerfile');
+const DOCKERFILE_PATH = join(REPO_ROOT, 'docker', 'Dockerfile');
 
 export interface Instruction {
   /** Upper-cased: `RUN`, `COPY`, … */
@@ -22,7 +22,7 @@ export interface Stage {
 }
 
 /** Parses a Dockerfile into its stages: continuations joined, comments dropped. */
-export function parseDockerfile(text: string): Stage[] {
+function parseDockerfile(text: string): Stage[] {
   const stages: { from: string; name: string; instructions: Instruction[] }[] =
     [];
   for (const line of logicalLines(text)) {
@@ -153,7 +153,7 @@ export function baseImage(stages: readonly Stage[], stage: Stage): string {
 }
 
 /** Go durations as Docker writes them (`5s`, `1m30s`, `500ms`), in ms. */
-export function durationMs(text: string): number {
+function durationMs(text: string): number {
   const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3.6e6 };
   const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
   if (parts.map(([part]) => part).join('') !== text) {

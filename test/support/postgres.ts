@@ -17,7 +17,7 @@ export function connectTo(database: string): Client {
 }
 
 /** Runs statements on the maintenance database `postgres`. */
-export async function withAdminClient<T>(
+async function withAdminClient<T>(
   work: (client: Client) => Promise<T>,
 ): Promise<T> {
   const client = connectTo('postgres');
