@@ -2,18 +2,11 @@ import { BuiltServer } from './support/built-server.js';
 import {
   createTestDatabase,
   newUser,
-  startApp,
-  type TestApp,
+  useAppWithDatabase,
 } from './support/test-app.js';
 
 describe('request ids', () => {
-  let testApp: TestApp;
-
-  beforeAll(async () => {
-    testApp = await startApp({ POSTGRES_DB: await createTestDatabase() });
-  });
-
-  afterAll(() => testApp?.close());
+  const testApp = useAppWithDatabase();
 
   it.each([
     ['a UUID', '0b5f4c8e-7c39-4c83-9a43-3c9f2d9c2c11'],
@@ -57,13 +50,7 @@ const sample = (text: string, series: string) =>
   );
 
 describe('metrics', () => {
-  let testApp: TestApp;
-
-  beforeAll(async () => {
-    testApp = await startApp({ POSTGRES_DB: await createTestDatabase() });
-  });
-
-  afterAll(() => testApp?.close());
+  const testApp = useAppWithDatabase();
 
   it('exposes request counts, latency, cache hits and misses, and pool usage', async () => {
     const { api } = testApp;

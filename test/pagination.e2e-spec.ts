@@ -1,14 +1,7 @@
-import type { Client, Pool, PoolClient, QueryConfig } from 'pg';
+import type { Pool, PoolClient, QueryConfig } from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
-import type { Api } from './support/http.js';
-import {
-  connectToDatabase,
-  createTestDatabase,
-  newUser,
-  startApp,
-  type TestApp,
-} from './support/test-app.js';
+import { newUser, useAppWithDatabase } from './support/test-app.js';
 
 interface Page {
   readonly data: { id: number; email: string }[];
@@ -21,53 +14,42 @@ const CREATED_BY_API = 10;
 const TOTAL = SEEDED_BY_SQL + CREATED_BY_API;
 
 describe('keyset pagination of GET /users', () => {
-  let testApp: TestApp;
-  let api: Api;
-  let db: Client;
+  const testApp = useAppWithDatabase();
   const apiUsers: { id: number; email: string }[] = [];
 
   beforeAll(async () => {
-    const database = await createTestDatabase();
-    db = await connectToDatabase(database);
-    await db.query(
+    await testApp.db.query(
       `INSERT INTO users (name, email)
        SELECT 'Seed ' || n, 'seed-' || n || '@example.com' FROM generate_series(1, $1) n`,
       [SEEDED_BY_SQL / 2],
     );
-    testApp = await startApp({ POSTGRES_DB: database });
-    api = testApp.api;
     for (let i = 0; i < CREATED_BY_API; i += 1) {
-      const reply = await api.post('/users', newUser(`Api ${i}`));
+      const reply = await testApp.api.post('/users', newUser(`Api ${i}`));
       if (reply.status !== 201) throw new Error(`seeding: ${reply.text}`);
       apiUsers.push(reply.body);
     }
-    await db.query(
+    await testApp.db.query(
       `INSERT INTO users (name, email)
        SELECT 'Seed ' || n, 'seed-' || n || '@example.com' FROM generate_series($1::int + 1, $1::int * 2) n`,
       [SEEDED_BY_SQL / 2],
     );
-    await db.query('ANALYZE users');
-  });
-
-  afterAll(async () => {
-    await db?.end();
-    await testApp?.close();
+    await testApp.db.query('ANALYZE users');
   });
 
   async function idsInDatabase(): Promise<number[]> {
-    const { rows } = await db.query<{ id: number }>(
+    const { rows } = await testApp.db.query<{ id: number }>(
       'SELECT id FROM users ORDER BY id',
     );
     return rows.map((row) => row.id);
   }
 
   async function remove(id: number, deleted: Set<number>): Promise<void> {
-    expect((await api.delete(`/users/${id}`)).status).toBe(204);
+    expect((await testApp.api.delete(`/users/${id}`)).status).toBe(204);
     deleted.add(id);
   }
 
   async function page(query: string): Promise<Page> {
-    const reply = await api.get(`/users?${query}`);
+    const reply = await testApp.api.get(`/users?${query}`);
     expect(reply.status).toBe(200);
     return reply.body as Page;
   }
@@ -235,7 +217,7 @@ describe('keyset pagination of GET /users', () => {
         `limit=20&after=${ids[300]}`,
         `email=${encodeURIComponent(apiUsers[0].email)}`,
       ]) {
-        const reply = await api.get(`/users?${query}`);
+        const reply = await testApp.api.get(`/users?${query}`);
         expect(reply.status).toBe(200);
         expect(reply.headers.get('x-cache')).toBe('MISS');
       }
@@ -249,7 +231,7 @@ describe('keyset pagination of GET /users', () => {
     }
     const [byId, byEmail] = await Promise.all(
       statements.map(async ({ text, values }) => {
-        const { rows } = await db.query(
+        const { rows } = await testApp.db.query(
           `EXPLAIN (ANALYZE, FORMAT JSON) ${text}`,
           values,
         );

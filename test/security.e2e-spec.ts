@@ -1,20 +1,9 @@
-import {
-  createTestDatabase,
-  newUser,
-  startApp,
-  type TestApp,
-} from './support/test-app.js';
+import { newUser, useAppWithDatabase } from './support/test-app.js';
 
 const API_KEY = 'test-key-0123456789';
 
 describe('security headers', () => {
-  let testApp: TestApp;
-
-  beforeAll(async () => {
-    testApp = await startApp({ POSTGRES_DB: await createTestDatabase() });
-  });
-
-  afterAll(() => testApp?.close());
+  const testApp = useAppWithDatabase();
 
   it.each([
     ['a read', '/users'],
@@ -51,16 +40,9 @@ describe('security headers', () => {
 });
 
 describe('CORS_ORIGINS', () => {
-  let testApp: TestApp;
-
-  beforeAll(async () => {
-    testApp = await startApp({
-      POSTGRES_DB: await createTestDatabase(),
-      CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
-    });
+  const testApp = useAppWithDatabase({
+    CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
   });
-
-  afterAll(() => testApp?.close());
 
   it('allows a configured origin, preflight included', async () => {
     const preflight = await testApp.api.send('OPTIONS', '/users', {
@@ -101,16 +83,7 @@ describe('CORS_ORIGINS', () => {
 });
 
 describe('API_KEY', () => {
-  let testApp: TestApp;
-
-  beforeAll(async () => {
-    testApp = await startApp({
-      POSTGRES_DB: await createTestDatabase(),
-      API_KEY,
-    });
-  });
-
-  afterAll(() => testApp?.close());
+  const testApp = useAppWithDatabase({ API_KEY });
 
   it.each([
     ['no key', {}],
@@ -131,10 +104,11 @@ describe('API_KEY', () => {
         message: expect.stringContaining('API key'),
       });
       expect(reply.headers.get('www-authenticate')).toContain('Bearer');
-      const lookup = await testApp.api.get(
-        `/users?email=${encodeURIComponent(user.email)}`,
+      const { rows } = await testApp.db.query(
+        'SELECT id FROM users WHERE lower(email) = lower($1)',
+        [user.email],
       );
-      expect(lookup.body.data).toEqual([]);
+      expect(rows).toEqual([]);
     },
   );
 
@@ -192,12 +166,15 @@ describe('API_KEY', () => {
 });
 
 describe('without API_KEY', () => {
+  const testApp = useAppWithDatabase();
+
   it('accepts writes without a key', async () => {
-    const testApp = await startApp({ POSTGRES_DB: await createTestDatabase() });
-    try {
-      expect((await testApp.api.post('/users', newUser())).status).toBe(201);
-    } finally {
-      await testApp.close();
-    }
+    const user = newUser();
+    expect((await testApp.api.post('/users', user)).status).toBe(201);
+    const { rows } = await testApp.db.query(
+      'SELECT name FROM users WHERE lower(email) = lower($1)',
+      [user.email],
+    );
+    expect(rows).toEqual([{ name: user.name }]);
   });
 });

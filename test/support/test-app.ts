@@ -59,6 +59,7 @@ export async function startApp(env: Record<string, string>): Promise<TestApp> {
 }
 
 export interface AppWithDatabase {
+  readonly app: NestFastifyApplication;
   readonly api: Api;
   /** A direct connection to the app's database, to check what it wrote. */
   readonly db: Client;
@@ -66,16 +67,20 @@ export interface AppWithDatabase {
 
 /**
  * For a describe block: the real app on a database of its own, started
- * before its tests and closed after. The fields are set once beforeAll ran.
+ * before its tests and closed after; `env` overrides the environment as for
+ * `startApp`. The fields are set once beforeAll ran.
  */
-export function useAppWithDatabase(): AppWithDatabase {
+export function useAppWithDatabase(
+  env: Record<string, string> = {},
+): AppWithDatabase {
   const context = {} as {
     -readonly [K in keyof AppWithDatabase]: AppWithDatabase[K];
   };
   let testApp: TestApp | undefined;
   beforeAll(async () => {
     const database = await createTestDatabase();
-    testApp = await startApp({ POSTGRES_DB: database });
+    testApp = await startApp({ ...env, POSTGRES_DB: database });
+    context.app = testApp.app;
     context.api = testApp.api;
     context.db = await connectToDatabase(database);
   });
