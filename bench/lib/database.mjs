@@ -43,6 +43,16 @@ export async function seedUsers(server, database, count, label) {
   });
 }
 
+/** How many users the table holds now. */
+export async function countUsers(server, database) {
+  return withClient(server, database, async (client) => {
+    const { rows } = await client.query(
+      'SELECT count(*)::int AS count FROM users',
+    );
+    return rows[0].count;
+  });
+}
+
 /**
  * A copy of the users table (same identity column and unique index) for the
  * INSERT ceiling, so its rows do not change what the service's scenarios see.

@@ -88,12 +88,22 @@ function renderRun(run) {
   }
   lines.push('', ...checkTable(runChecks(run)));
   const notes = run.scenarios.flatMap((s) =>
-    [...s.failures, ...s.notes, ...suspectRatio(s)].map(
+    [...s.failures, ...tableSize(s, run.rows), ...suspectRatio(s)].map(
       (note) => `- ${s.name}: ${note}`,
     ),
   );
   if (notes.length > 0) lines.push('', 'Notes:', '', ...notes);
   return lines;
+}
+
+/** The table a scenario ran on, when it is not the `--rows` seeded. */
+function tableSize(scenario, rows) {
+  return scenario.tableRows === rows
+    ? []
+    : [
+        `ran on ${scenario.tableRows.toLocaleString('en-US')} rows: ` +
+          `${rows.toLocaleString('en-US')} seeded, the rest added by earlier scenarios or for this one`,
+      ];
 }
 
 /**

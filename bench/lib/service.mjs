@@ -5,10 +5,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { probe, sleep } from './http-probe.mjs';
 
-// API.md's liveness route. Until the health module lands it answers 404, and
-// the welcome route, which touches nothing either, stands in for it.
+// API.md's liveness route: it touches neither PostgreSQL nor Redis.
 export const LIVENESS_PATH = '/health/live';
-const FALLBACK_LIVENESS_PATH = '/';
 
 const POLL_INTERVAL_MS = 5;
 const STOP_TIMEOUT_MS = 10_000;
@@ -20,7 +18,9 @@ const STOP_TIMEOUT_MS = 10_000;
  * @returns {string[]}
  */
 export function startProdNodeFlags(root) {
-  const { scripts } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const { scripts } = JSON.parse(
+    readFileSync(join(root, 'package.json'), 'utf8'),
+  );
   const words = scripts['start:prod'].split(/\s+/);
   return words
     .slice(words.indexOf('node') + 1)
@@ -36,15 +36,19 @@ export class Service {
   static async start({ root, entry, env, port, logFile, timeoutMs = 60_000 }) {
     const log = openSync(logFile, 'a');
     const startedAt = performance.now();
-    const child = spawn(process.execPath, [...startProdNodeFlags(root), entry], {
-      cwd: root,
-      env,
-      stdio: ['ignore', log, log],
-    });
+    const child = spawn(
+      process.execPath,
+      [...startProdNodeFlags(root), entry],
+      {
+        cwd: root,
+        env,
+        stdio: ['ignore', log, log],
+      },
+    );
     closeSync(log);
     const service = new Service(child, `http://127.0.0.1:${port}`, logFile);
     try {
-      service.livenessPath = await service.#waitUntilLive(timeoutMs);
+      await service.#waitUntilLive(timeoutMs);
     } catch (error) {
       await service.stop();
       throw error;
@@ -55,7 +59,6 @@ export class Service {
 
   /** Milliseconds from spawn to the first 200. */
   readyMs = 0;
-  livenessPath = LIVENESS_PATH;
   #exit;
 
   constructor(child, url, logFile) {
@@ -70,11 +73,6 @@ export class Service {
 
   get pid() {
     return this.child.pid;
-  }
-
-  /** Whether the health module is there (else `/` stood in for liveness). */
-  get hasLivenessRoute() {
-    return this.livenessPath === LIVENESS_PATH;
   }
 
   /** SIGTERM, as an orchestrator would; SIGKILL if draining hangs. */
@@ -94,11 +92,7 @@ export class Service {
     const deadline = performance.now() + timeoutMs;
     while (this.#isRunning() && performance.now() < deadline) {
       const reply = await probe(this.url + LIVENESS_PATH);
-      if (reply?.status === 200) return LIVENESS_PATH;
-      if (reply?.status === 404) {
-        const fallback = await probe(this.url + FALLBACK_LIVENESS_PATH);
-        if (fallback?.status === 200) return FALLBACK_LIVENESS_PATH;
-      }
+      if (reply?.status === 200) return;
       await sleep(POLL_INTERVAL_MS);
     }
     throw new Error(

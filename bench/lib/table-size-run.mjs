@@ -3,6 +3,7 @@ import { SERVICE_ENTRY } from './build.mjs';
 import { CEILINGS, startCeiling } from './ceilings.mjs';
 import {
   CEILING_TABLE,
+  countUsers,
   createCeilingTable,
   dropDatabase,
   resetDatabase,
@@ -26,18 +27,17 @@ const TIMED_STARTS = 3;
  * @property {string} title
  * @property {string} ceiling
  * @property {number} [minRatio]
- * @property {LoadResult | null} load null when the scenario was skipped
+ * @property {LoadResult | null} load null when its preparation failed
  * @property {number | null} ratio req/s over the ceiling's req/s
  * @property {{ processMb: number, totalMb: number } | null} peakRss during the
  *   load: the largest service process, and all of them (cluster workers)
- * @property {string} [notApplicable] why the target does not apply
- * @property {string[]} notes
+ * @property {number} tableRows users in the table when its load began
  * @property {string[]} failures
  *
  * @typedef {object} TableSizeRun
  * @property {number} rows
  * @property {{ firstStartMs: number, readyMs: number, readyTimesMs: number[],
- *   livenessPath: string, exit: { code: number | null, signal: string | null } }} startup
+ *   exit: { code: number | null, signal: string | null } }} startup
  *   readyMs is the median of readyTimesMs
  * @property {{ processMb: number, totalMb: number, highWaterMarkMb: number }} rss
  *   peaks under load, and the kernel's peak over the whole life of a process
@@ -104,7 +104,6 @@ export async function runTableSize(rows, run) {
         firstStartMs: migrating.readyMs,
         readyMs: median(readyTimesMs),
         readyTimesMs,
-        livenessPath: service.livenessPath,
         exit,
       },
       rss: { ...peakRss(measured.scenarios), highWaterMarkMb: highWaterMark },
@@ -162,7 +161,6 @@ async function runScenarios(service, seeded, run) {
 
   const context = {
     url: service.url,
-    hasLivenessRoute: service.hasLivenessRoute,
     seeded,
     settings,
     ceilingRps: (name) => ceilings[name]?.load.rps,
@@ -184,10 +182,7 @@ async function runScenarios(service, seeded, run) {
       load: null,
       ratio: null,
       peakRss: null,
-      notApplicable: prepared.notApplicable,
-      notes: [prepared.note, prepared.skip, prepared.notApplicable].filter(
-        Boolean,
-      ),
+      tableRows: await countUsers(server, options.database),
       failures: [prepared.failure].filter(Boolean),
     };
     if (prepared.plan) {

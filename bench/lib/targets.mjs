@@ -10,7 +10,7 @@ export const TARGETS = {
 
 /**
  * @typedef {{ check: string, value: string, target: string, result: Verdict }} Check
- * @typedef {'PASS' | 'FAIL' | 'SKIP' | 'INFO' | 'N/A'} Verdict
+ * @typedef {'PASS' | 'FAIL' | 'SKIP' | 'INFO'} Verdict
  */
 
 /**
@@ -18,12 +18,9 @@ export const TARGETS = {
  * @returns {Verdict}
  */
 export function scenarioVerdict(scenario) {
-  if (!scenario.load) return 'SKIP';
+  if (!scenario.load || scenario.failures.length > 0) return 'FAIL';
   const { socketErrors, non2xx } = scenario.load;
-  if (socketErrors > 0 || non2xx > 0 || scenario.failures.length > 0) {
-    return 'FAIL';
-  }
-  if (scenario.notApplicable) return 'N/A';
+  if (socketErrors > 0 || non2xx > 0) return 'FAIL';
   const ratioMet =
     scenario.minRatio === undefined || scenario.ratio >= scenario.minRatio;
   return verdict(ratioMet);
