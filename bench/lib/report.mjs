@@ -62,7 +62,7 @@ function renderRun(run) {
         load ? ms(load.p99Ms) : '—',
         load ? `${load.socketErrors} / ${load.non2xx}` : '—',
         CEILINGS[scenario.ceiling].title,
-        scenario.ratio === null ? '—' : `${Math.round(scenario.ratio * 100)}%`,
+        ratio(scenario),
         scenario.minRatio === undefined
           ? '0 errors'
           : `≥ ${scenario.minRatio * 100}% of ceiling, 0 errors`,
@@ -125,6 +125,16 @@ function checkTable(checks) {
       row([check, value, target, result]),
     ),
   ];
+}
+
+/**
+ * Only a ratio with a target is one: the others (a page of 20 rows against a
+ * one-row SELECT, say) are shown for information.
+ */
+function ratio({ ratio, minRatio }) {
+  if (ratio === null) return '—';
+  const percent = `${Math.round(ratio * 100)}%`;
+  return minRatio === undefined ? `${percent} (info)` : percent;
 }
 
 const row = (cells) => `| ${cells.join(' | ')} |`;
