@@ -2,7 +2,6 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyInstance } from 'fastify';
-import type { Pool } from 'pg';
 import {
   collectDefaultMetrics,
   Counter,
@@ -11,7 +10,7 @@ import {
   Registry,
 } from 'prom-client';
 import { DataSource } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
+import { poolOf } from '../database/pool-of.js';
 
 /**
  * Prometheus metrics, recorded from Fastify's onResponse hook so that every
@@ -62,7 +61,7 @@ export class MetricsService implements OnModuleInit {
     });
     this.cacheHits = cacheLookups.labels('hit');
     this.cacheMisses = cacheLookups.labels('miss');
-    const pool = (dataSource.driver as PostgresDriver).master as Pool;
+    const pool = poolOf(dataSource);
     const poolConnections = new Gauge({
       name: 'db_pool_connections',
       help: 'PostgreSQL pool connections, by state.',

@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { DataSource } from 'typeorm';
 import { isDatabaseUnavailable } from '../database/database-errors.js';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
+import { poolOf } from '../database/pool-of.js';
 import { EmailTakenError } from './email-taken.error.js';
 
 /** A user as stored, timestamps already in the API's ISO-8601 UTC form. */
@@ -54,7 +54,7 @@ export class UsersRepository {
   private readonly pool: Pool;
 
   constructor(@InjectDataSource() dataSource: DataSource) {
-    this.pool = (dataSource.driver as PostgresDriver).master as Pool;
+    this.pool = poolOf(dataSource);
   }
 
   async findById(id: number): Promise<UserRecord | undefined> {
