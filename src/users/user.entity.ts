@@ -10,9 +10,12 @@ import {
 /** Largest id PostgreSQL's `integer` holds; ids are never above it. */
 export const MAX_USER_ID = 2_147_483_647;
 
+/** The unique index on lower(email); a violation of it means "email taken". */
+export const EMAIL_UNIQUE_INDEX = 'users_email_lower_key';
+
 @Entity('users')
 // Unique on lower(email): written by the migration, which TypeORM cannot express.
-@Index('users_email_lower_key', { synchronize: false })
+@Index(EMAIL_UNIQUE_INDEX, { synchronize: false })
 export class User {
   @PrimaryGeneratedColumn('identity', {
     generatedIdentity: 'ALWAYS',

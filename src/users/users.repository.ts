@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { isDatabaseUnavailable } from '../database/database-errors.js';
 import { poolOf } from '../database/pool-of.js';
 import { EmailTakenError } from './email-taken.error.js';
+import { EMAIL_UNIQUE_INDEX } from './user.entity.js';
 
 /** A user as stored, timestamps already in the API's ISO-8601 UTC form. */
 export interface UserRecord {
@@ -37,7 +38,6 @@ export interface UserPage {
 }
 
 const UNIQUE_VIOLATION = '23505';
-const EMAIL_INDEX = 'users_email_lower_key';
 
 // Explicit SQL keeps every request to one statement and one round trip and
 // the hot reads free of entity hydration. PostgreSQL formats the timestamps,
@@ -165,5 +165,5 @@ function resetConnection(client: PoolClient): void {
 
 function isEmailConflict(error: unknown): boolean {
   const { code, constraint } = error as { code?: string; constraint?: string };
-  return code === UNIQUE_VIOLATION && constraint === EMAIL_INDEX;
+  return code === UNIQUE_VIOLATION && constraint === EMAIL_UNIQUE_INDEX;
 }
