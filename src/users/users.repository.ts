@@ -1,7 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Socket } from 'node:net';
-import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import {
+  DatabaseError,
+  type Pool,
+  type PoolClient,
+  type QueryResultRow,
+} from 'pg';
 import { DataSource } from 'typeorm';
 import { isDatabaseUnavailable } from '../database/database-errors.js';
 import { poolOf } from '../database/pool-of.js';
@@ -139,15 +144,7 @@ export class UsersRepository {
       client.release();
       return rows;
     } catch (error) {
-      if (isDatabaseUnavailable(error)) {
-        // The client is about to hear 503. A polite close would still flush
-        // a statement stuck in a partition once it heals, committing a write
-        // that was reported as failed; a reset discards it.
-        resetConnection(client);
-        client.release(error as Error);
-      } else {
-        client.release();
-      }
+      releaseAfterFailure(client, error);
       throw isEmailConflict(error) ? new EmailTakenError() : error;
     } finally {
       client.off('error', ignoreConnectionError);
@@ -157,10 +154,31 @@ export class UsersRepository {
 
 function ignoreConnectionError(): void {}
 
-function resetConnection(client: PoolClient): void {
-  (
-    client as unknown as { connection: { stream: Socket } }
-  ).connection.stream.resetAndDestroy();
+/** Gives the client back to the pool, which discards it when the database failed. */
+function releaseAfterFailure(client: PoolClient, error: unknown): void {
+  if (!isDatabaseUnavailable(error)) {
+    client.release();
+    return;
+  }
+  // The request is about to hear 503. When the server did not answer (a
+  // client-side timeout, a lost socket), the statement may still sit in a
+  // partition: a polite close would flush it once the partition heals,
+  // committing a write reported as failed; a reset discards it. An answer
+  // from the server (DatabaseError) means the statement is already over.
+  if (!(error instanceof DatabaseError)) abortConnection(client);
+  client.release(error as Error);
+}
+
+function abortConnection(client: PoolClient): void {
+  const { stream } = (client as unknown as { connection: { stream: Socket } })
+    .connection;
+  try {
+    stream.resetAndDestroy();
+  } catch {
+    // Only TCP sockets can be reset (ERR_INVALID_HANDLE_TYPE for a Unix
+    // socket); closing one drops what was not sent just as well.
+    stream.destroy();
+  }
 }
 
 function isEmailConflict(error: unknown): boolean {
