@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { toHttpError } from './http-error.js';
+import { loggableError } from './loggable-error.js';
 
 /** Sends every error as `{statusCode, error, message}`; details go to the log only. */
 @Catch()
@@ -13,7 +14,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const error = toHttpError(exception);
     if (error.statusCode >= 500) {
       this.logger.error(
-        { reqId: http.getRequest<FastifyRequest>().id, err: exception },
+        {
+          reqId: http.getRequest<FastifyRequest>().id,
+          err: loggableError(exception),
+        },
         'request failed',
       );
     }
