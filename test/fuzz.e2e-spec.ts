@@ -16,6 +16,7 @@ import {
   validEmail,
   validName,
 } from './support/fuzz-inputs.js';
+import { expectErrorReply } from './support/errors.js';
 import type { Api, Reply } from './support/http.js';
 import { useAppWithDatabase, userLike } from './support/test-app.js';
 
@@ -595,6 +596,21 @@ describe('fuzzed input', { timeout: PROPERTY_TIMEOUT_MS }, () => {
 
     it('JSON nested 5,000 deep (10 kB): 400, not 500', async () => {
       await expectRefused('['.repeat(5_000) + ']'.repeat(5_000));
+    });
+
+    // Arrays are refused above as "not an object"; an object inside one is
+    // what reaches the depth limit.
+    it('an object nested 5,000 deep inside a body: 400 naming the depth, not 500', async () => {
+      const deep = '{"a": '.repeat(5_000) + '1' + '}'.repeat(5_000);
+      const reply = await sendWrite(
+        'POST',
+        undefined,
+        `{"name": ${deep}, "email": "deep@example.com"}`,
+      );
+      expect(expectErrorReply(reply, 400)).toEqual([
+        'body nests deeper than 32 levels',
+      ]);
+      await expectStateConsistent();
     });
 
     it('a name holding a lone surrogate: 400, not stored as U+FFFD', async () => {
