@@ -1,40 +1,50 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiResponse } from '@nestjs/swagger';
-import { STATUS_CODES } from 'node:http';
+import { errorCodes } from 'fastify';
+import {
+  API_KEY_REQUIRED,
+  DATABASE_UNAVAILABLE,
+  EMAIL_TAKEN,
+  INVALID_EMAIL,
+  RATE_LIMIT_EXCEEDED,
+  UNSUPPORTED_MEDIA_TYPE,
+  userNotFound,
+} from './error-messages.js';
 import { ErrorResponseDto } from './error-response.dto.js';
+import { httpErrorBody } from './http-error.js';
 
 const ERRORS: Readonly<
   Record<number, { description: string; message: string | string[] }>
 > = {
   400: {
     description: 'Invalid input: `message` names the offending field(s).',
-    message: ['email must be a valid e-mail address'],
+    message: [INVALID_EMAIL],
   },
   401: {
     description: 'Missing or wrong API key (only while `API_KEY` is set).',
-    message:
-      'a valid API key is required for writes (Authorization: Bearer <key> or X-API-Key)',
+    message: API_KEY_REQUIRED,
   },
-  404: { description: 'No user with this id.', message: 'user 42 not found' },
+  404: { description: 'No user with this id.', message: userNotFound(42) },
   409: {
     description: 'The e-mail address is already used by another user.',
-    message: 'email is already in use',
+    message: EMAIL_TAKEN,
   },
   413: {
     description: 'Request body larger than 100 kB.',
-    message: 'Request body is too large',
+    // Fastify refuses the body itself, with its own message.
+    message: new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE().message,
   },
   415: {
     description: 'Content type is not application/json.',
-    message: 'content type must be application/json',
+    message: UNSUPPORTED_MEDIA_TYPE,
   },
   429: {
     description: 'Rate limit exceeded; see `Retry-After`.',
-    message: 'rate limit exceeded, retry after the time in Retry-After',
+    message: RATE_LIMIT_EXCEEDED,
   },
   503: {
     description: 'PostgreSQL is unreachable; retry later.',
-    message: 'database unavailable, retry later',
+    message: DATABASE_UNAVAILABLE,
   },
 };
 
@@ -46,11 +56,7 @@ export const ApiErrorResponses = (...statuses: number[]) =>
         status,
         description: ERRORS[status].description,
         type: ErrorResponseDto,
-        example: {
-          statusCode: status,
-          error: STATUS_CODES[status],
-          message: ERRORS[status].message,
-        },
+        example: httpErrorBody(status, ERRORS[status].message),
       }),
     ),
   );

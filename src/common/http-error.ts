@@ -1,6 +1,11 @@
 import { HttpException } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import { isDatabaseUnavailable } from '../database/database-errors.js';
+import {
+  DATABASE_UNAVAILABLE,
+  INTERNAL_ERROR,
+  UNSUPPORTED_MEDIA_TYPE,
+} from './error-messages.js';
 
 export interface HttpErrorBody {
   readonly statusCode: number;
@@ -8,7 +13,11 @@ export interface HttpErrorBody {
   readonly message: string | string[];
 }
 
-function body(statusCode: number, message: string | string[]): HttpErrorBody {
+/** The error body for a status, with its reason phrase. */
+export function httpErrorBody(
+  statusCode: number,
+  message: string | string[],
+): HttpErrorBody {
   return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
 }
 
@@ -27,13 +36,13 @@ export function toHttpError(exception: unknown): HttpErrorBody {
         ? response
         : ((response as { message?: string | string[] }).message ??
           exception.message);
-    return body(
+    return httpErrorBody(
       status,
-      status === 415 ? 'content type must be application/json' : message,
+      status === 415 ? UNSUPPORTED_MEDIA_TYPE : message,
     );
   }
   if (isDatabaseUnavailable(exception)) {
-    return body(503, 'database unavailable, retry later');
+    return httpErrorBody(503, DATABASE_UNAVAILABLE);
   }
-  return body(500, 'internal server error');
+  return httpErrorBody(500, INTERNAL_ERROR);
 }

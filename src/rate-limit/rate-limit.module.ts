@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { RATE_LIMIT_EXCEEDED } from '../common/error-messages.js';
 import type { AppConfig } from '../config/app-config.js';
 import { RateLimitStorageModule } from './rate-limit-storage.module.js';
 import { RedisThrottlerStorage } from './redis-throttler.storage.js';
@@ -27,8 +28,7 @@ export class RateLimitModule {
             // One budget per client IP for the whole API, not one per route.
             generateKey: (_context, tracker, throttlerName) =>
               `${throttlerName}:${tracker}`,
-            errorMessage:
-              'rate limit exceeded, retry after the time in Retry-After',
+            errorMessage: RATE_LIMIT_EXCEEDED,
           }),
         }),
       ],

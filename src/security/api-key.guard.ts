@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { API_KEY_REQUIRED } from '../common/error-messages.js';
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -39,9 +40,7 @@ export class ApiKeyGuard implements CanActivate {
     void http
       .getResponse<FastifyReply>()
       .header('www-authenticate', 'Bearer realm="users-api"');
-    throw new UnauthorizedException(
-      'a valid API key is required for writes (Authorization: Bearer <key> or X-API-Key)',
-    );
+    throw new UnauthorizedException(API_KEY_REQUIRED);
   }
 }
 

@@ -3,6 +3,7 @@ import {
   Injectable,
   NotFoundException,
 } from '@nestjs/common';
+import { userNotFound } from '../common/error-messages.js';
 import type { CreateUserDto } from './dto/create-user.dto.js';
 import type { ListUsersQueryDto } from './dto/list-users-query.dto.js';
 import type { UpdateUserDto } from './dto/update-user.dto.js';
@@ -55,7 +56,7 @@ export class UsersService {
 }
 
 function notFound(id: number): NotFoundException {
-  return new NotFoundException(`user ${id} not found`);
+  return new NotFoundException(userNotFound(id));
 }
 
 function rethrowConflict(error: unknown): never {

@@ -12,6 +12,7 @@ import {
   ValidateBy,
   ValidateIf,
 } from 'class-validator';
+import { INVALID_EMAIL } from '../../common/error-messages.js';
 
 const NAME_MAX_LENGTH = 100;
 export const EMAIL_MAX_LENGTH = 120;
@@ -109,7 +110,7 @@ export const EmailField = ({ required }: FieldOptions) =>
     IsString(),
     IsWellFormedText(),
     MaxCodePoints(EMAIL_MAX_LENGTH),
-    IsEmail({}, { message: 'email must be a valid e-mail address' }),
+    IsEmail({}, { message: INVALID_EMAIL }),
   );
 
 /** An integer query parameter in [min, max], with a default. */
