@@ -1,6 +1,7 @@
-import type { Pool, PoolClient, QueryConfig } from 'pg';
+import type { PoolClient, QueryConfig } from 'pg';
 import { DataSource } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
+import { poolOf } from '../src/database/pool-of.js';
+import { EMAIL_UNIQUE_INDEX } from '../src/users/user.entity.js';
 import { newUser, useAppWithDatabase } from './support/test-app.js';
 
 interface Page {
@@ -194,8 +195,7 @@ describe('keyset pagination of GET /users', () => {
   });
 
   it('runs one statement per page, without OFFSET or COUNT, on the primary key index', async () => {
-    const pool = (testApp.app.get(DataSource).driver as PostgresDriver)
-      .master as Pool;
+    const pool = poolOf(testApp.app.get(DataSource));
     // The repository checks a client out of the pool for each statement.
     const statements: QueryConfig[] = [];
     const original = pool.connect.bind(pool) as () => Promise<PoolClient>;
@@ -249,7 +249,7 @@ describe('keyset pagination of GET /users', () => {
     ]);
     expect(scans(byEmail)).toEqual([
       expect.objectContaining({
-        'Index Name': 'users_email_lower_key',
+        'Index Name': EMAIL_UNIQUE_INDEX,
         'Actual Rows': 1,
       }),
     ]);
