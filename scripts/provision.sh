@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Source this file: it makes a fresh Debian machine ready to run users-api and
 # its tests, and is quick when everything is already there.
-#   - Node.js >= 22.12 on PATH (Node 24 from the npm registry if needed)
+#   - Node.js 24 on PATH: the node already there if it is 24 or newer, else
+#     Node 24 from the npm registry (fetched with Debian's npm if need be)
 #   - PostgreSQL and Redis servers installed from Debian packages if missing,
 #     and started (on loopback) if nothing answers at POSTGRES_*/REDIS_*
 #   - the POSTGRES_USER role, allowed to create the tests' throwaway databases
@@ -36,20 +37,31 @@ provision_apt_install() {
 provision_is_local() { case "$1" in localhost|127.*|::1) return 0;; *) return 1;; esac; }
 
 provision_node() {
-  local major minor
-  if command -v node >/dev/null; then
-    IFS=. read -r major minor _ <<<"$(node -p 'process.versions.node')"
-    if [ "$major" -gt 22 ] || { [ "$major" -eq 22 ] && [ "$minor" -ge 12 ]; }; then return 0; fi
+  if command -v node >/dev/null &&
+    [ "$(node -p 'process.versions.node.split(".")[0]')" -ge 24 ]; then
+    return 0
   fi
   local arch dir
   case "$(uname -m)" in x86_64) arch=x64;; aarch64) arch=arm64;; *) arch=$(uname -m);; esac
   dir="${XDG_CACHE_HOME:-$HOME/.cache}/node24"
   if [ ! -x "$dir/node_modules/node-linux-$arch/bin/node" ]; then
+    command -v npm >/dev/null || provision_apt_install npm || return 1
     provision_log "installing Node $PROVISION_NODE_VERSION into $dir"
     npm install --prefix "$dir" --no-save --no-package-lock --no-audit --no-fund \
-      "node-linux-$arch@$PROVISION_NODE_VERSION" >/dev/null
+      "node-linux-$arch@$PROVISION_NODE_VERSION" >/dev/null || return 1
   fi
   export PATH="$dir/node_modules/node-linux-$arch/bin:$PATH"
+}
+
+# Debian's server package creates a cluster "main" on port 5432 and starts it,
+# at every boot too. Stop it and leave its start to hand, so that the port is
+# free for this script's cluster, which has the service's role and settings.
+provision_park_package_cluster() {
+  local version=$1 start_conf="/etc/postgresql/$1/main/start.conf"
+  [ -f "$start_conf" ] || return 0
+  provision_log "stopping Debian's cluster $version/main; it now starts only by hand"
+  provision_as_root pg_ctlcluster "$version" main stop 2>/dev/null || true
+  echo manual | provision_as_root tee "$start_conf" >/dev/null
 }
 
 provision_postgres() {
@@ -62,6 +74,7 @@ provision_postgres() {
   if [ -z "$bin" ]; then
     provision_apt_install postgresql
     bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+    provision_park_package_cluster "$(basename "$(dirname "$bin")")"
   fi
   local data="$PROVISION_STATE_DIR/pgdata" run=() owner
   owner=$(id -un)
