@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/load-config.js';
 import {
@@ -9,6 +9,15 @@ import {
   readComposeFile,
 } from './support/compose-file.js';
 import { REPO_ROOT } from './support/dockerfile.js';
+
+/** What Compose sets for api itself: where things are inside its network. */
+const SET_BY_COMPOSE = new Set([
+  'PORT',
+  'POSTGRES_HOST',
+  'POSTGRES_PORT',
+  'REDIS_HOST',
+  'REDIS_PORT',
+]);
 
 /** Every variable `loadConfig` reads, found by watching it read. */
 function variablesTheServiceReads(): Set<string> {
@@ -25,6 +34,12 @@ function variablesTheServiceReads(): Set<string> {
     ),
   );
   return names;
+}
+
+function dotEnvExampleNames(): string[] {
+  return readFileSync(join(REPO_ROOT, '.env.example'), 'utf8')
+    .split('\n')
+    .flatMap((line) => /^([A-Za-z_]\w*)=/.exec(line)?.[1] ?? []);
 }
 
 function commandOf(service: ComposeService): string[] {
@@ -138,6 +153,25 @@ describe('docker-compose.yml', () => {
     expect(unknown).toEqual([]);
   });
 
+  it('passes every other variable the service reads from .env to api', () => {
+    const passed = [...variablesTheServiceReads()].filter(
+      (name) => !SET_BY_COMPOSE.has(name),
+    );
+    const dotEnv = Object.fromEntries(
+      passed.map((name) => [name, `from-dot-env-${name}`]),
+    );
+    const environment = environmentOf(readComposeFile(dotEnv).services.api);
+    expect(passed.filter((name) => environment[name] !== dotEnv[name])).toEqual(
+      [],
+    );
+  });
+
+  it('lists in .env.example exactly the variables the service reads', () => {
+    expect(dotEnvExampleNames().sort()).toEqual(
+      [...variablesTheServiceReads()].sort(),
+    );
+  });
+
   it('gives api values the service accepts, pointing it at db and cache', () => {
     const config = loadConfig(environmentOf(api));
     expect(config.port).toBe(3000);
@@ -172,6 +206,7 @@ describe('docker-compose.yml', () => {
       POSTGRES_HOST: 'localhost',
       POSTGRES_PORT: '5433',
       REDIS_HOST: 'localhost',
+      REDIS_PORT: '6380',
       PORT: '4000',
     };
     const { services } = readComposeFile(dotEnv);
@@ -183,7 +218,7 @@ describe('docker-compose.yml', () => {
       password: 's3cret',
       database: 'people',
     });
-    expect(config.redis.host).toBe('cache');
+    expect(config.redis).toMatchObject({ host: 'cache', port: 6379 });
     expect(config.port).toBe(3000);
     expect(config.rateLimitPerMinute).toBe(42);
     expect(environmentOf(services.db)).toEqual({
