@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Client } from 'pg';
 import { inject } from 'vitest';
 import { migrations } from '../src/database/migrations.js';
@@ -60,6 +61,30 @@ async function hasUsersTable(db: Client): Promise<boolean> {
   return rows[0].name !== null;
 }
 
+/**
+ * How many sessions on `database` wait for a lock of this kind: `relation`
+ * (a table) or `advisory` (the migration lock). Poll it from a session outside
+ * any transaction: inside one, pg_stat_activity does not change.
+ */
+async function sessionsWaitingFor(
+  db: Client,
+  database: string,
+  lock: 'relation' | 'advisory',
+): Promise<number> {
+  const { rows } = await db.query<{ waiting: number }>(
+    `SELECT count(*)::int AS waiting FROM pg_stat_activity
+     WHERE datname = $1 AND wait_event_type = 'Lock' AND wait_event = $2`,
+    [database, lock],
+  );
+  return rows[0].waiting;
+}
+
+/** Every statement on `users` waits behind this until ROLLBACK: requests stay in flight. */
+async function lockUsersTable(db: Client): Promise<void> {
+  await db.query('BEGIN');
+  await db.query('LOCK TABLE users IN ACCESS EXCLUSIVE MODE');
+}
+
 /** Environment of one server: its own cache key prefix on the shared Redis. */
 function envFor(database: string, more: Record<string, string> = {}) {
   return {
@@ -111,7 +136,11 @@ describe('the built server', () => {
     void server.exited.then(() => (exited = true));
 
     // Held in its migration step: running, but no port and no table yet.
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await waitFor(
+      async () => (await sessionsWaitingFor(lock, database, 'advisory')) === 1,
+      15_000,
+      'the server to wait for the migration lock',
+    );
     expect(exited).toBe(false);
     expect(await accepts(port)).toBe(false);
     expect(await hasUsersTable(lock)).toBe(false);
@@ -241,10 +270,8 @@ describe('the built server', () => {
     for (let i = 0; i < 3; i += 1) {
       users.push((await api.post('/users', newUser())).body);
     }
-    // Every statement on `users` waits behind this lock: requests stay in flight.
     const blocker = await client(database);
-    await blocker.query('BEGIN');
-    await blocker.query('LOCK TABLE users IN ACCESS EXCLUSIVE MODE');
+    await lockUsersTable(blocker);
     const inFlight: [string, Promise<Reply>, number][] = [
       ['POST', api.post('/users', newUser('Drained')), 201],
       ['GET', api.get(`/users/${users[0].id}`), 200],
@@ -254,14 +281,9 @@ describe('the built server', () => {
     ];
     const monitor = await client(database);
     await waitFor(
-      async () => {
-        const { rows } = await monitor.query(
-          `SELECT count(*)::int AS waiting FROM pg_stat_activity
-           WHERE datname = $1 AND application_name = 'users-api' AND wait_event_type = 'Lock'`,
-          [database],
-        );
-        return rows[0].waiting === inFlight.length;
-      },
+      async () =>
+        (await sessionsWaitingFor(monitor, database, 'relation')) ===
+        inFlight.length,
       5000,
       'every request to wait on the lock',
     );
@@ -281,7 +303,7 @@ describe('the built server', () => {
       'the port to close',
     );
     // Draining: nothing answered yet, and the process waits for them.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await delay(300);
     expect({ answered, exited }).toEqual({
       answered: inFlight.map(() => false),
       exited: false,
@@ -325,14 +347,7 @@ describe('the built server', () => {
       }),
     );
     await waitFor(
-      async () => {
-        const { rows } = await lock.query(
-          `SELECT count(*)::int AS waiting FROM pg_stat_activity
-           WHERE datname = $1 AND wait_event = 'advisory'`,
-          [database],
-        );
-        return rows[0].waiting === 2;
-      },
+      async () => (await sessionsWaitingFor(lock, database, 'advisory')) === 2,
       15_000,
       'both servers to wait for the migration lock',
     );
