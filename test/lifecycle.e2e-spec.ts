@@ -333,6 +333,43 @@ describe('the built server', () => {
     ]);
   });
 
+  it('keeps draining through a second SIGTERM and a SIGINT: the request in flight completes, then exit 0', async () => {
+    const database = await createTestDatabase();
+    const server = await start(database);
+    const port = Number(new URL(server.api.baseUrl).port);
+    const blocker = await client(database);
+    await lockUsersTable(blocker);
+    const reply = server.api.post('/users', newUser('Drained'));
+    const monitor = await client(database);
+    await waitFor(
+      async () =>
+        (await sessionsWaitingFor(monitor, database, 'relation')) === 1,
+      5000,
+      'the request to wait on the lock',
+    );
+    let exited = false;
+    void server.exited.then(() => (exited = true));
+
+    server.signal('SIGTERM');
+    // A closed port shows the first signal was handled: the next is not merged into it.
+    await waitFor(
+      async () => !(await accepts(port)),
+      3000,
+      'the port to close',
+    );
+    server.signal('SIGTERM');
+    server.signal('SIGINT');
+    await delay(300);
+    expect(exited).toBe(false);
+    await blocker.query('ROLLBACK');
+
+    expect(
+      (await within(reply, EXIT_WITHIN_MS, 'the request in flight')).status,
+    ).toBe(201);
+    expect(await within(server.exited, EXIT_WITHIN_MS, 'exit')).toBe(0);
+    expect(errorLines(server)).toEqual([]);
+  });
+
   it('starts two servers at once on one empty database: both migrate under the lock and serve', async () => {
     const database = await createEmptyDatabase();
     // Both reach the migration step before either may run it.
