@@ -7,9 +7,10 @@ const RESTART_DELAY_MS = 1000;
  * The primary of a CLUSTER_WORKERS > 1 deployment: forks the HTTP workers
  * (they share the listening port; each applies pending migrations under the
  * advisory lock, so only the first does work), replaces a worker that dies,
- * and on SIGTERM/SIGINT lets every worker drain, then exits 0 — or 1 if a
- * worker failed to shut down cleanly. A worker still starting up when the
- * signal comes is ended by it, which is clean: it served nothing yet.
+ * and on SIGTERM/SIGINT stops replacing them, lets every worker drain, then
+ * exits 0 — or 1 if a worker failed to shut down cleanly. A worker still
+ * starting up when the signal comes is ended by it, which is clean: it served
+ * nothing yet.
  */
 export function runClusterPrimary(workers: number, logger: Logger): void {
   let shuttingDown: NodeJS.Signals | undefined;
@@ -30,7 +31,10 @@ export function runClusterPrimary(workers: number, logger: Logger): void {
         { pid: worker.process.pid, code, signal },
         'worker died: replacing it',
       );
-      setTimeout(() => cluster.fork(), RESTART_DELAY_MS);
+      setTimeout(() => {
+        // A worker forked now would not get the signal and never exit.
+        if (!shuttingDown) cluster.fork();
+      }, RESTART_DELAY_MS);
     },
   );
 
@@ -42,8 +46,10 @@ export function runClusterPrimary(workers: number, logger: Logger): void {
       worker?.process.kill(signal);
     }
   };
-  process.once('SIGTERM', () => shutDown('SIGTERM'));
-  process.once('SIGINT', () => shutDown('SIGINT'));
+  // Not once: a second signal's default action would end the primary, and
+  // with it every worker, while they drain.
+  process.on('SIGTERM', () => shutDown('SIGTERM'));
+  process.on('SIGINT', () => shutDown('SIGINT'));
 
   logger.info({ workers }, 'starting workers');
   for (let i = 0; i < workers; i += 1) cluster.fork();

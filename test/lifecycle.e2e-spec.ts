@@ -119,6 +119,40 @@ describe('the built server', () => {
     return db;
   }
 
+  async function startCluster(database: string): Promise<BuiltServer> {
+    const server = await BuiltServer.start(
+      envFor(database, { CLUSTER_WORKERS: '2' }),
+    );
+    servers.push(server);
+    await waitFor(
+      () => workersOf(server.pid).length === 2,
+      15_000,
+      'two workers',
+    );
+    return server;
+  }
+
+  /**
+   * Six creations in flight at once, on as many connections (so a cluster
+   * spreads them over its workers), held until ROLLBACK on `blocker`.
+   */
+  async function holdCreations(server: BuiltServer, database: string) {
+    const blocker = await client(database);
+    await lockUsersTable(blocker);
+    const inFlight = Array.from({ length: 6 }, () =>
+      server.api.post('/users', newUser('Drained')),
+    );
+    const monitor = await client(database);
+    await waitFor(
+      async () =>
+        (await sessionsWaitingFor(monitor, database, 'relation')) ===
+        inFlight.length,
+      5000,
+      'every request to wait on the lock',
+    );
+    return { blocker, inFlight };
+  }
+
   afterEach(async () => {
     await Promise.all(servers.splice(0).map((server) => server.stop()));
     await Promise.all(clients.splice(0).map((db) => db.end()));
@@ -407,17 +441,10 @@ describe('the built server', () => {
     }
   });
 
-  it('with CLUSTER_WORKERS=2, serves from two workers, replaces one that dies, and drains both on SIGTERM', async () => {
+  it('with CLUSTER_WORKERS=2, serves from two workers, replaces one that dies, and on SIGTERM (sent twice) finishes the requests in flight, then exits 0', async () => {
     const database = await createTestDatabase();
-    const server = await BuiltServer.start(
-      envFor(database, { CLUSTER_WORKERS: '2' }),
-    );
-    servers.push(server);
-    await waitFor(
-      () => workersOf(server.pid).length === 2,
-      15_000,
-      'two workers',
-    );
+    const server = await startCluster(database);
+    const port = Number(new URL(server.api.baseUrl).port);
     const [first] = workersOf(server.pid);
     expect((await server.api.post('/users', newUser())).status).toBe(201);
 
@@ -431,10 +458,64 @@ describe('the built server', () => {
       'a replacement worker',
     );
 
+    const { blocker, inFlight } = await holdCreations(server, database);
     const workers = workersOf(server.pid);
+    let exited = false;
+    void server.exited.then(() => (exited = true));
     server.signal('SIGTERM');
-    expect(await server.exited).toBe(0);
+    // The port closes once every worker drains: the primary handled the first signal.
+    await waitFor(
+      async () => !(await accepts(port)),
+      3000,
+      'the port to close',
+    );
+    server.signal('SIGTERM');
+    await delay(300);
+    expect(exited).toBe(false);
+    await blocker.query('ROLLBACK');
+
+    const replies = await within(
+      Promise.all(inFlight),
+      EXIT_WITHIN_MS,
+      'the requests in flight',
+    );
+    expect(replies.map((reply) => reply.status)).toEqual(
+      inFlight.map(() => 201),
+    );
+    expect(await within(server.exited, EXIT_WITHIN_MS, 'exit')).toBe(0);
     expect(workers.filter(isAlive)).toEqual([]);
+  });
+
+  it('with CLUSTER_WORKERS=2, replaces no worker that dies once SIGTERM has come', async () => {
+    const database = await createTestDatabase();
+    const server = await startCluster(database);
+    // Spread over both workers, so the one left keeps the primary draining.
+    const held = await holdCreations(server, database);
+    // The dead worker's requests fail with their connections.
+    const inFlight = held.inFlight.map((reply) => reply.catch(() => undefined));
+    const [dead, survivor] = workersOf(server.pid);
+
+    process.kill(dead, 'SIGKILL');
+    await waitFor(
+      () =>
+        server
+          .logLines()
+          .some((line) => line.msg === 'worker died: replacing it'),
+      5000,
+      'the primary to see the worker die',
+    );
+    server.signal('SIGTERM');
+    // Longer than the primary's delay before it replaces a worker.
+    await delay(1500);
+    expect(workersOf(server.pid)).toEqual([survivor]);
+    await held.blocker.query('ROLLBACK');
+
+    expect(await within(server.exited, EXIT_WITHIN_MS, 'exit')).toBe(0);
+    const statuses = (await Promise.all(inFlight)).map(
+      (reply) => reply?.status,
+    );
+    // The survivor held some: it kept the primary draining past the delay.
+    expect(statuses).toContain(201);
   });
 });
 
