@@ -23,7 +23,7 @@ trap finish EXIT
 
 # shellcheck source=scripts/provision.sh
 source scripts/provision.sh
-provision_chromium || echo "[test] no Chromium: the Swagger UI browser test will be skipped" >&2
+provision_chromium || echo "[test] no Chromium: the Swagger UI browser test will fail (SKIP_BROWSER_TESTS=1 skips it)" >&2
 
 # A symlinked node_modules (a git worktree sharing another's) is left alone:
 # npm ci would delete what the link points to.
