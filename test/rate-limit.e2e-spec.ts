@@ -2,11 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { RedisServer } from './support/redis-server.js';
 import {
   createTestDatabase,
+  newUser,
   startApp,
   type TestApp,
 } from './support/test-app.js';
 
 const LIMIT = 5;
+/** REDIS_COMMAND_TIMEOUT_MS's default: what one Redis call may cost a request. */
+const TIME_BOX_MS = 200;
+// Timers fire late and requests queue on a busy machine, never early.
+const LATE_MS = 200;
 
 describe('rate limiting (RATE_LIMIT_PER_MINUTE)', () => {
   let database: string;
@@ -103,6 +108,54 @@ describe('rate limiting (RATE_LIMIT_PER_MINUTE)', () => {
         Array(LIMIT * 2).fill(200),
       );
     } finally {
+      await redis.kill();
+    }
+  });
+
+  it('costs a request at most one time box while Redis hangs (SIGSTOP), and most requests none', async () => {
+    const redis = await RedisServer.start();
+    try {
+      const { api } = await start({
+        REDIS_HOST: '127.0.0.1',
+        REDIS_PORT: String(redis.port),
+        // As in Compose: high enough that this test never reaches it.
+        RATE_LIMIT_PER_MINUTE: '600',
+      });
+      const user = (await api.post('/users', newUser())).body;
+      const path = `/users/${user.id}`;
+      redis.hang();
+
+      const replies = [];
+      for (let i = 0; i < 12; i += 1) {
+        replies.push(
+          await (i % 3 === 2
+            ? api.patch(path, { name: `Hung ${i}` })
+            : api.get(i % 3 ? path : '/users?limit=5')),
+        );
+      }
+      replies.push(
+        ...(await Promise.all(
+          Array.from({ length: 12 }, (_, i) =>
+            i % 4 === 3
+              ? api.patch(path, { name: `Burst ${i}` })
+              : api.get(path),
+          ),
+        )),
+      );
+
+      expect(replies.map((reply) => reply.status)).toEqual(
+        Array(replies.length).fill(200),
+      );
+      // Never two time boxes in a row (the limiter's, then the cache's)...
+      const times = replies.map((reply) => Math.round(reply.ms));
+      expect(Math.max(...times)).toBeLessThan(TIME_BOX_MS + LATE_MS);
+      // ...and once a command has failed, no time box at all for a while.
+      const quick = times.filter((ms) => ms < TIME_BOX_MS - 50);
+      expect(quick.length, `times: ${times.join(', ')}`).toBeGreaterThanOrEqual(
+        replies.length / 2,
+      );
+    } finally {
+      redis.resume();
       await redis.kill();
     }
   });

@@ -1,16 +1,20 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  FAIL_FAST_MS,
   RedisConnection,
   RedisTimeoutError,
+  RedisUnavailableError,
 } from '../src/cache/redis-connection.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { waitFor } from './support/gate.js';
 import { RedisServer } from './support/redis-server.js';
 
-const TIMEOUT_MS = 150;
-// Timers fire late on a busy machine, never early.
-const LATE_MS = 150;
+// Above REDIS_COMMAND_TIMEOUT_MS's maximum (250), for room on a shared machine.
+const TIMEOUT_MS = 400;
+// Timers fire late on a busy machine, never early; less than TIMEOUT_MS, so
+// that a command failing only at twice its deadline is still caught.
+const LATE_MS = 300;
 
 describe('RedisConnection time box (real redis-server)', () => {
   let redis: RedisServer;
@@ -18,11 +22,13 @@ describe('RedisConnection time box (real redis-server)', () => {
 
   beforeEach(async () => {
     redis = await RedisServer.start();
+    const config = loadConfig({
+      REDIS_HOST: '127.0.0.1',
+      REDIS_PORT: String(redis.port),
+    });
     connection = new RedisConnection(
-      loadConfig({
-        REDIS_HOST: '127.0.0.1',
-        REDIS_PORT: String(redis.port),
-        REDIS_COMMAND_TIMEOUT_MS: String(TIMEOUT_MS),
+      Object.assign(config, {
+        redis: { ...config.redis, commandTimeoutMs: TIMEOUT_MS },
       }),
     );
     connection.onModuleInit();
@@ -68,11 +74,39 @@ describe('RedisConnection time box (real redis-server)', () => {
 
     // The late replies of the timed-out commands are not failures again.
     redis.resume();
+    await sleep(FAIL_FAST_MS);
     await expect(connection.run((client) => client.ping())).resolves.toBe(
       'PONG',
     );
     await sleep(50);
     expect(connection.failureCount).toBe(3);
+  });
+
+  it('after a failure, refuses commands unsent for FAIL_FAST_MS without counting them, then tries Redis again', async () => {
+    redis.hang();
+    await expect(connection.run((client) => client.ping())).rejects.toThrow(
+      RedisTimeoutError,
+    );
+    const failedAt = performance.now();
+    redis.resume();
+
+    let sent = false;
+    const start = performance.now();
+    await expect(
+      connection.run((client) => {
+        sent = true;
+        return client.ping();
+      }),
+    ).rejects.toThrow(RedisUnavailableError);
+    expect(performance.now() - start).toBeLessThan(50);
+    expect(sent).toBe(false);
+    expect(connection.failureCount).toBe(1);
+
+    await sleep(FAIL_FAST_MS - (performance.now() - failedAt) + 10);
+    await expect(connection.run((client) => client.ping())).resolves.toBe(
+      'PONG',
+    );
+    expect(connection.failureCount).toBe(1);
   });
 
   it('counts and rethrows a command that throws before it is sent', async () => {

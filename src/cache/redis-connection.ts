@@ -16,6 +16,21 @@ export class RedisTimeoutError extends Error {
   }
 }
 
+/** A command refused without being sent: another one failed moments ago. */
+export class RedisUnavailableError extends Error {
+  constructor() {
+    super('Redis failed a command moments ago; not sent');
+    this.name = 'RedisUnavailableError';
+  }
+}
+
+/**
+ * After a failed or timed-out command, the next ones are refused at once for
+ * this long instead of each waiting out its time box on a Redis that is most
+ * likely still away; the first command after it probes Redis again.
+ */
+export const FAIL_FAST_MS = 500;
+
 // While Redis is hung, commands wait in the client's queue until they time
 // out here; past this many, new ones are refused at once instead of piling up.
 const MAX_PENDING_COMMANDS = 1000;
@@ -23,8 +38,9 @@ const MAX_PENDING_COMMANDS = 1000;
 /**
  * Owns the one Redis client of this process and runs every command through a
  * time box, so a stopped, refusing or hung Redis costs a request at most
- * `REDIS_COMMAND_TIMEOUT_MS`. Counts failures so that callers can tell whether
- * anything may have been missed since they last looked (see ResponseCache).
+ * `REDIS_COMMAND_TIMEOUT_MS`, and after a failure most requests nothing (see
+ * FAIL_FAST_MS). Counts failures so that callers can tell whether anything
+ * may have been missed since they last looked (see ResponseCache).
  */
 @Injectable()
 export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
@@ -33,6 +49,8 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
   private readonly timeoutMs: number;
   private failures = 0;
   private wasReady = false;
+  /** Date.now() until which commands are refused unsent; 0: not refusing. */
+  private refusingUntil = 0;
 
   constructor(config: AppConfig) {
     this.timeoutMs = config.redis.commandTimeoutMs;
@@ -76,13 +94,28 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
     return this.client.isReady;
   }
 
-  /** Grows on every failed or timed-out command and every connection error. */
+  /**
+   * Grows on every failed or timed-out command and every connection error.
+   * A command refused unsent (RedisUnavailableError) is not counted: a counted
+   * failure opened the window it falls in, and nothing is sent to Redis before
+   * the window ends, so whoever resynchronises after that failure does so
+   * after the refused command too.
+   */
   get failureCount(): number {
     return this.failures;
   }
 
-  /** Runs a command with a time box; a failure or timeout is counted and rethrown. */
+  /**
+   * Runs a command with a time box; a failure or timeout is counted and
+   * rethrown. Within FAIL_FAST_MS of the last one, rejects at once.
+   */
   run<T>(command: (client: RedisClient) => Promise<T>): Promise<T> {
+    if (this.refusingUntil !== 0) {
+      if (Date.now() < this.refusingUntil) {
+        return Promise.reject(new RedisUnavailableError());
+      }
+      this.refusingUntil = 0;
+    }
     // One promise and one timer per command: Promise.race and a second
     // promise for the timeout were a measurable share of a cached read.
     return new Promise<T>((resolve, reject) => {
@@ -92,6 +125,7 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
         open = false;
         clearTimeout(timer);
         this.failures += 1;
+        this.refusingUntil = Date.now() + FAIL_FAST_MS;
         reject(error);
       };
       const timer = setTimeout(

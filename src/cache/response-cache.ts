@@ -11,10 +11,6 @@ export interface CachedBody {
   readonly hit: boolean;
 }
 
-// Between a failed resynchronisation and the next try, reads skip the cache
-// rather than each waiting for a Redis that is probably still away.
-const RESYNC_BACKOFF_MS = 500;
-
 /**
  * A read-through cache of serialized responses that never serves data older
  * than an acknowledged write, and never fails a request because of Redis.
@@ -41,7 +37,6 @@ export class ResponseCache implements OnModuleInit {
   /** `disturbances` when the epoch was last bumped; -1: never. */
   private syncedAtDisturbances = -1;
   private resync?: Promise<boolean>;
-  private nextResyncAt = 0;
 
   constructor(
     config: AppConfig,
@@ -198,7 +193,8 @@ export class ResponseCache implements OnModuleInit {
    */
   private ensureSynced(): Promise<boolean> | boolean {
     if (this.disturbances === this.syncedAtDisturbances) return true;
-    if (Date.now() < this.nextResyncAt) return false;
+    // After a failure RedisConnection refuses commands for a while, so
+    // retrying on every read costs nothing until Redis may be back.
     this.resync ??= this.bumpEpoch().finally(() => {
       this.resync = undefined;
     });
@@ -210,7 +206,6 @@ export class ResponseCache implements OnModuleInit {
     try {
       await this.redis.run((client) => client.incr(this.keys.epoch()));
     } catch {
-      this.nextResyncAt = Date.now() + RESYNC_BACKOFF_MS;
       return false;
     }
     this.syncedAtDisturbances = before;

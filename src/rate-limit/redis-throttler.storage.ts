@@ -14,12 +14,14 @@ const NOT_COUNTED: ThrottlerStorageRecord = {
 /**
  * Fixed-window request counters in Redis, shared by every replica, so the
  * limit holds per client whichever instance answers. One round trip per
- * request. Fails open: while Redis is away, requests are not limited.
+ * request. Fails open: while Redis is away, requests are not limited; that
+ * is logged when it starts and when it ends, not for every request.
  */
 @Injectable()
 export class RedisThrottlerStorage implements ThrottlerStorage {
   private readonly logger = new Logger(RedisThrottlerStorage.name);
   private readonly prefix: string;
+  private failingOpen = false;
 
   constructor(
     private readonly redis: RedisConnection,
@@ -47,10 +49,17 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
           .exec(),
       );
     } catch (error) {
-      this.logger.warn(
-        `rate limit not applied, Redis unavailable: ${String(error)}`,
-      );
+      if (!this.failingOpen) {
+        this.failingOpen = true;
+        this.logger.warn(
+          `rate limit not applied until Redis answers again: ${String(error)}`,
+        );
+      }
       return NOT_COUNTED;
+    }
+    if (this.failingOpen) {
+      this.failingOpen = false;
+      this.logger.log('rate limit applied again: Redis answers');
     }
     const [hits, , ttlLeftMs] = replies as [number, unknown, number];
     const secondsLeft = Math.max(1, Math.ceil(ttlLeftMs / 1000));
