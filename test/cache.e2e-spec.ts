@@ -67,6 +67,42 @@ describe('response cache (one instance, real Redis)', () => {
     expect(other.headers.get('x-cache')).toBe('MISS');
   });
 
+  it('keys a page by what it asks for, not by how the query is spelled', async () => {
+    const user = await create();
+    const after = user.id - 1;
+    const first = await api.get(`/users?limit=1&after=${after}`);
+    expect(first.headers.get('x-cache')).toBe('MISS');
+    for (const query of [
+      `after=${after}&limit=1`,
+      `after=000${after}&limit=01`,
+    ]) {
+      const reply = await api.get(`/users?${query}`);
+      expect(reply.headers.get('x-cache')).toBe('HIT');
+      expect(reply.text).toBe(first.text);
+    }
+
+    const [local, domain] = user.email.split('@');
+    expect((await api.get(`/users?email=${local}%40${domain}`)).status).toBe(
+      200,
+    );
+    const shouted = await api.get(
+      `/users?email=${local.toUpperCase()}%40${domain.toUpperCase()}`,
+    );
+    expect(shouted.headers.get('x-cache')).toBe('HIT');
+    expect(shouted.body.data).toEqual([user]);
+    // Key names hold no e-mail address.
+    expect(await redis.keys(`${prefix}:*@*`)).toEqual([]);
+    expect(await redis.keys(`${prefix}:*${local}*`)).toEqual([]);
+  });
+
+  it('does not cache a page query the handler rejects', async () => {
+    for (const query of ['limit=1&sort=name', 'limit=1&limit=2']) {
+      const reply = await api.get(`/users?${query}`);
+      expect(reply.status).toBe(400);
+      expect(reply.headers.get('x-cache')).toBeNull();
+    }
+  });
+
   it('stores plain data under its prefix, tagged with generations, with the configured TTL', async () => {
     const user = await create();
     await api.get(`/users/${user.id}`);

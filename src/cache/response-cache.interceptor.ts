@@ -8,7 +8,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { from, lastValueFrom, type Observable } from 'rxjs';
-import type { CacheTarget } from './cache-keys.js';
+import { type CacheTarget, pageQuery } from './cache-keys.js';
 import { ResponseCache } from './response-cache.js';
 
 type Request = FastifyRequest<{ Params: { id?: string } }>;
@@ -21,9 +21,9 @@ const CANONICAL_ID = /^[1-9]\d*$/;
 
 /**
  * The one place that decides what is cached: successful GET responses of a
- * `@CachedResource` controller, keyed by item id or by URL; every other
- * method invalidates the item it names (or creates) and the collection's
- * pages before its response leaves. Adds `X-Cache: HIT|MISS` to reads; a
+ * `@CachedResource` controller, keyed by item id or by canonical query
+ * (pageQuery); every other method invalidates the item it names (or creates)
+ * and the collection's pages before its response leaves. Adds `X-Cache: HIT|MISS` to reads; a
  * read with `Cache-Control: no-cache` is answered from PostgreSQL.
  */
 @Injectable()
@@ -48,12 +48,14 @@ export class ResponseCacheInterceptor implements NestInterceptor {
       return next.handle();
     }
     if (request.method === 'GET' || request.method === 'HEAD') {
+      const query = id === undefined ? pageQuery(request.query) : undefined;
+      if (id === undefined && query === undefined) return next.handle();
       const fresh = /\bno-cache\b/i.test(
         request.headers['cache-control'] ?? '',
       );
       return from(
         this.read(
-          { resource, id, url: request.url },
+          { resource, id, query },
           fresh,
           next,
           http.getResponse<FastifyReply>(),
