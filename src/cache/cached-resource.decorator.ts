@@ -9,7 +9,7 @@ import {
  * it after each write. Routes with an `:id` parameter are items of the
  * collection `resource`; the others are pages of it.
  */
-export const CachedResource = (resource: string) =>
+export const CachedResource = (resource: string): ClassDecorator =>
   applyDecorators(
     SetMetadata(CACHED_RESOURCE, resource),
     UseInterceptors(ResponseCacheInterceptor),

@@ -7,7 +7,7 @@ import { AppConfig } from '../config/app-config.js';
 const CHANNEL = 'users_api_cache_invalidation';
 const RECONNECT_DELAY_MS = 1000;
 
-export interface InvalidationSubscriber {
+interface InvalidationSubscriber {
   onMessage(message: string): void;
   /** Messages may have been missed: the listening connection was (re)made. */
   onGap(): void;

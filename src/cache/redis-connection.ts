@@ -7,7 +7,7 @@ import {
 import { createClient } from '@redis/client';
 import { AppConfig } from '../config/app-config.js';
 
-export type RedisClient = ReturnType<typeof createClient>;
+type RedisClient = ReturnType<typeof createClient>;
 
 export class RedisTimeoutError extends Error {
   constructor(timeoutMs: number) {

@@ -22,7 +22,7 @@ const CANONICAL_ID = /^[1-9]\d*$/;
 /**
  * The one place that decides what is cached: successful GET responses of a
  * `@CachedResource` controller, keyed by item id or by canonical query
- * (pageQuery); every other method invalidates the item it names (or creates)
+ * (pageQuery); every other method invalidates the item it names, if any,
  * and the collection's pages before its response leaves. Adds `X-Cache: HIT|MISS` to reads; a
  * read with `Cache-Control: no-cache` is answered from PostgreSQL.
  */
@@ -34,19 +34,15 @@ export class ResponseCacheInterceptor implements NestInterceptor {
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const resource = this.reflector.get<string | undefined>(
+    // Set on the class by CachedResource, the only way this interceptor is applied.
+    const resource = this.reflector.get<string>(
       CACHED_RESOURCE,
       context.getClass(),
     );
     const http = context.switchToHttp();
     const request = http.getRequest<Request>();
     const id = request.params.id;
-    if (
-      resource === undefined ||
-      (id !== undefined && !CANONICAL_ID.test(id))
-    ) {
-      return next.handle();
-    }
+    if (id !== undefined && !CANONICAL_ID.test(id)) return next.handle();
     if (request.method === 'GET' || request.method === 'HEAD') {
       const query = id === undefined ? pageQuery(request.query) : undefined;
       if (id === undefined && query === undefined) return next.handle();
@@ -89,8 +85,11 @@ export class ResponseCacheInterceptor implements NestInterceptor {
   ): Observable<unknown> {
     return from(
       lastValueFrom(next.handle()).then(
+        // A create needs no item generation of its own: only 200s are
+        // cached, so nothing is cached under an id before it exists, and
+        // identity ids are never reused.
         async (body: unknown) => {
-          await this.cache.invalidate(resource, id ?? idOf(body));
+          await this.cache.invalidate(resource, id);
           return body;
         },
         async (error: unknown) => {
@@ -103,10 +102,4 @@ export class ResponseCacheInterceptor implements NestInterceptor {
       ),
     );
   }
-}
-
-/** The id of a created item, from the response body. */
-function idOf(body: unknown): string | undefined {
-  const id = (body as { id?: unknown } | undefined)?.id;
-  return typeof id === 'number' ? String(id) : undefined;
 }

@@ -5,7 +5,7 @@ import { CacheKeys, type CacheTarget } from './cache-keys.js';
 import { InvalidationChannel } from './invalidation-channel.js';
 import { RedisConnection } from './redis-connection.js';
 
-export interface CachedBody {
+interface CachedBody {
   /** Serialized JSON response. */
   readonly body: string;
   readonly hit: boolean;
