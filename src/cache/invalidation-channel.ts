@@ -6,6 +6,10 @@ import { AppConfig } from '../config/app-config.js';
 
 const CHANNEL = 'users_api_cache_invalidation';
 const RECONNECT_DELAY_MS = 1000;
+// TCP keep-alive alone notices a silently dropped connection only after the
+// OS defaults (hours); a query every so often, with a deadline, in seconds.
+const HEARTBEAT_MS = 10_000;
+const HEARTBEAT_TIMEOUT_MS = 5_000;
 
 interface InvalidationSubscriber {
   onMessage(message: string): void;
@@ -23,6 +27,7 @@ export class InvalidationChannel implements OnApplicationShutdown {
   private readonly logger = new Logger(InvalidationChannel.name);
   private subscriber?: InvalidationSubscriber;
   private listener?: Client;
+  private reconnect?: NodeJS.Timeout;
   private closed = false;
 
   constructor(
@@ -42,11 +47,13 @@ export class InvalidationChannel implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.reconnect);
     await this.listener?.end().catch(() => undefined);
   }
 
   /** Keeps one dedicated connection LISTENing, reconnecting while the app runs. */
   private listen(): Promise<void> {
+    if (this.closed) return Promise.resolve();
     const { host, port, user, password, database, connectTimeoutMs } =
       this.config.postgres;
     const client = new Client({
@@ -56,11 +63,14 @@ export class InvalidationChannel implements OnApplicationShutdown {
       password,
       database,
       connectionTimeoutMillis: connectTimeoutMs,
+      query_timeout: HEARTBEAT_TIMEOUT_MS,
       keepAlive: true,
       application_name: 'users-api-cache-listener',
     });
     let lost = false;
+    let heartbeat: NodeJS.Timeout | undefined;
     const onLost = (error?: Error) => {
+      clearInterval(heartbeat);
       if (lost || this.closed) return;
       lost = true;
       this.listener = undefined;
@@ -69,7 +79,8 @@ export class InvalidationChannel implements OnApplicationShutdown {
       );
       client.end().catch(() => undefined);
       this.subscriber?.onGap();
-      setTimeout(() => void this.listen(), RECONNECT_DELAY_MS).unref();
+      this.reconnect = setTimeout(() => void this.listen(), RECONNECT_DELAY_MS);
+      this.reconnect.unref();
     };
     client.on('error', onLost);
     client.on('end', () => onLost());
@@ -86,6 +97,10 @@ export class InvalidationChannel implements OnApplicationShutdown {
         }
         this.listener = client;
         this.subscriber?.onGap();
+        heartbeat = setInterval(() => {
+          client.query('SELECT 1').catch(onLost);
+        }, HEARTBEAT_MS);
+        heartbeat.unref();
       })
       .catch(onLost);
   }
