@@ -1,4 +1,6 @@
+import { createClient } from '@redis/client';
 import { randomBytes } from 'node:crypto';
+import { redisConfig } from './support/redis.js';
 import { RedisServer } from './support/redis-server.js';
 import {
   createTestDatabase,
@@ -75,6 +77,16 @@ describe('rate limiting (RATE_LIMIT_PER_MINUTE)', () => {
       statuses.push((await (i % 2 ? b : a).get('/users')).status);
     }
     expect(statuses).toEqual([...Array(LIMIT).fill(200), 429, 429]);
+
+    const redis = createClient({ socket: redisConfig });
+    await redis.connect();
+    try {
+      const counters = await redis.keys(`${prefix}:ratelimit:*`);
+      expect(counters).toEqual([`${prefix}:ratelimit:default:127.0.0.1`]);
+      expect(Number(await redis.get(counters[0]))).toBe(LIMIT + 2);
+    } finally {
+      redis.destroy();
+    }
   });
 
   it('never limits health checks or metrics', async () => {

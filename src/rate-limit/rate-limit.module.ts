@@ -25,9 +25,9 @@ export class RateLimitModule {
           useFactory: (storage: RedisThrottlerStorage) => ({
             throttlers: [{ limit: rateLimitPerMinute, ttl: ONE_MINUTE_MS }],
             storage,
-            // One budget per client IP for the whole API, not one per route.
-            generateKey: (_context, tracker, throttlerName) =>
-              `${throttlerName}:${tracker}`,
+            // One budget per client IP for the whole API, not one per route;
+            // the storage adds the throttler's name.
+            generateKey: (_context, tracker) => tracker,
             errorMessage: RATE_LIMIT_EXCEEDED,
           }),
         }),

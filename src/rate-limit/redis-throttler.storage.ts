@@ -1,8 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface.js';
 import { RedisConnection } from '../cache/redis-connection.js';
 import { AppConfig } from '../config/app-config.js';
+
+// The package's index does not export the record type itself.
+type ThrottlerStorageRecord = Awaited<
+  ReturnType<ThrottlerStorage['increment']>
+>;
 
 const NOT_COUNTED: ThrottlerStorageRecord = {
   totalHits: 0,
@@ -13,9 +17,10 @@ const NOT_COUNTED: ThrottlerStorageRecord = {
 
 /**
  * Fixed-window request counters in Redis, shared by every replica, so the
- * limit holds per client whichever instance answers. One round trip per
- * request. Fails open: while Redis is away, requests are not limited; that
- * is logged when it starts and when it ends, not for every request.
+ * limit holds per client whichever instance answers: one counter per client
+ * and window, `{CACHE_KEY_PREFIX}:ratelimit:{throttler}:{client}`, and one
+ * round trip per request. Fails open: while Redis is away, requests are not
+ * limited; that is logged when it starts and when it ends, not per request.
  */
 @Injectable()
 export class RedisThrottlerStorage implements ThrottlerStorage {
