@@ -3,7 +3,9 @@ import type { Client } from 'pg';
 import { UsersRepository } from '../src/users/users.repository.js';
 import type { Api } from './support/http.js';
 import { waitFor } from './support/gate.js';
+import { postgresConfig } from './support/postgres.js';
 import { redisConfig } from './support/redis.js';
+import { TcpProxy } from './support/tcp-proxy.js';
 import {
   connectToDatabase,
   createTestDatabase,
@@ -14,6 +16,17 @@ import {
 
 const CHANNEL = 'users_api_cache_invalidation';
 const LISTENER = 'users-api-cache-listener';
+
+/** The listener's PostgreSQL backend, once it is idle after LISTEN. */
+async function listenerPidOf(db: Client, database: string) {
+  const { rows } = await db.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity
+      WHERE datname = $1 AND application_name = $2
+        AND state = 'idle' AND query IN ($3, 'SELECT 1')`,
+    [database, LISTENER, `LISTEN ${CHANNEL}`],
+  );
+  return rows[0]?.pid;
+}
 
 /** The failure paths of invalidation: errors after a commit, HEAD, the NOTIFY relay. */
 describe('response cache invalidation on failure paths', () => {
@@ -119,15 +132,7 @@ describe('response cache invalidation on failure paths', () => {
   });
 
   it('after losing its LISTEN connection, resyncs, listens again, and applies relayed invalidations', async () => {
-    const listenerPid = async () => {
-      const { rows } = await db.query<{ pid: number }>(
-        `SELECT pid FROM pg_stat_activity
-          WHERE datname = $1 AND application_name = $2
-            AND state = 'idle' AND query = $3`,
-        [database, LISTENER, `LISTEN ${CHANNEL}`],
-      );
-      return rows[0]?.pid;
-    };
+    const listenerPid = () => listenerPidOf(db, database);
     await waitFor(async () => (await listenerPid()) !== undefined);
     const lost = await listenerPid();
     const user = await cachedUser();
@@ -163,4 +168,49 @@ describe('response cache invalidation on failure paths', () => {
       'the relayed invalidation to be applied',
     );
   });
+});
+
+describe('cache invalidation listener on a silently dropped connection', () => {
+  // The listener's heartbeat: SELECT 1 every 10 s, failing after 5 s.
+  const NOTICED_WITHIN_MS = 10_000 + 5_000 + 1_000;
+
+  it(
+    'notices that its connection no longer answers and listens on a new one',
+    { timeout: 60_000 },
+    async () => {
+      const proxy = await TcpProxy.start(
+        postgresConfig.host,
+        postgresConfig.port,
+      );
+      const database = await createTestDatabase();
+      const db = await connectToDatabase(database);
+      const testApp = await startApp({
+        POSTGRES_DB: database,
+        POSTGRES_HOST: '127.0.0.1',
+        POSTGRES_PORT: String(proxy.port),
+      });
+      try {
+        await waitFor(
+          async () => (await listenerPidOf(db, database)) !== undefined,
+        );
+        const dropped = await listenerPidOf(db, database);
+
+        // No byte passes and no FIN or RST arrives: only a query can tell.
+        proxy.blackhole();
+        await new Promise((resolve) => setTimeout(resolve, NOTICED_WITHIN_MS));
+        proxy.restore();
+
+        await waitFor(
+          async () =>
+            ![undefined, dropped].includes(await listenerPidOf(db, database)),
+          5000,
+          'a new listener connection',
+        );
+      } finally {
+        await testApp.close();
+        await db.end();
+        await proxy.close();
+      }
+    },
+  );
 });
