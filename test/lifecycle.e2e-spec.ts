@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Client } from 'pg';
@@ -47,6 +47,25 @@ function accepts(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
+}
+
+/**
+ * SIGTERM, then once the port has closed (the first signal was handled, so
+ * the next ones are not merged into it) `again`: the process must still be
+ * draining 300 ms later.
+ */
+async function signalAgainWhileDraining(
+  server: BuiltServer,
+  port: number,
+  again: NodeJS.Signals[],
+): Promise<void> {
+  let exited = false;
+  void server.exited.then(() => (exited = true));
+  server.signal('SIGTERM');
+  await waitFor(async () => !(await accepts(port)), 3000, 'the port to close');
+  for (const signal of again) server.signal(signal);
+  await delay(300);
+  expect(exited).toBe(false);
 }
 
 async function migrationNames(db: Client): Promise<string[]> {
@@ -381,20 +400,7 @@ describe('the built server', () => {
       5000,
       'the request to wait on the lock',
     );
-    let exited = false;
-    void server.exited.then(() => (exited = true));
-
-    server.signal('SIGTERM');
-    // A closed port shows the first signal was handled: the next is not merged into it.
-    await waitFor(
-      async () => !(await accepts(port)),
-      3000,
-      'the port to close',
-    );
-    server.signal('SIGTERM');
-    server.signal('SIGINT');
-    await delay(300);
-    expect(exited).toBe(false);
+    await signalAgainWhileDraining(server, port, ['SIGTERM', 'SIGINT']);
     await blocker.query('ROLLBACK');
 
     expect(
@@ -460,18 +466,7 @@ describe('the built server', () => {
 
     const { blocker, inFlight } = await holdCreations(server, database);
     const workers = workersOf(server.pid);
-    let exited = false;
-    void server.exited.then(() => (exited = true));
-    server.signal('SIGTERM');
-    // The port closes once every worker drains: the primary handled the first signal.
-    await waitFor(
-      async () => !(await accepts(port)),
-      3000,
-      'the port to close',
-    );
-    server.signal('SIGTERM');
-    await delay(300);
-    expect(exited).toBe(false);
+    await signalAgainWhileDraining(server, port, ['SIGTERM']);
     await blocker.query('ROLLBACK');
 
     const replies = await within(
@@ -489,11 +484,18 @@ describe('the built server', () => {
   it('with CLUSTER_WORKERS=2, replaces no worker that dies once SIGTERM has come', async () => {
     const database = await createTestDatabase();
     const server = await startCluster(database);
-    // Spread over both workers, so the one left keeps the primary draining.
     const held = await holdCreations(server, database);
     // The dead worker's requests fail with their connections.
     const inFlight = held.inFlight.map((reply) => reply.catch(() => undefined));
-    const [dead, survivor] = workersOf(server.pid);
+    // The survivor must hold a request, to keep the primary draining.
+    const holders = await workersHoldingWaiters(
+      server.pid,
+      await client(database),
+      database,
+    );
+    const survivor = holders[0];
+    const dead = workersOf(server.pid).find((pid) => pid !== survivor)!;
+    expect(survivor).toBeDefined();
 
     process.kill(dead, 'SIGKILL');
     await waitFor(
@@ -534,6 +536,46 @@ function workersOf(primary: number): number[] {
       }
     })
     .map(Number);
+}
+
+/** Workers of `primary` whose database connections wait on a lock. */
+async function workersHoldingWaiters(
+  primary: number,
+  db: Client,
+  database: string,
+): Promise<number[]> {
+  const { rows } = await db.query<{ port: number }>(
+    `SELECT client_port AS port FROM pg_stat_activity
+     WHERE datname = $1 AND wait_event_type = 'Lock'`,
+    [database],
+  );
+  const waiting = new Set(rows.map((row) => row.port));
+  return workersOf(primary).filter((pid) =>
+    [...tcpPortsOf(pid)].some((port) => waiting.has(port)),
+  );
+}
+
+/** Local ports of the TCP sockets `pid` holds, from /proc. */
+function tcpPortsOf(pid: number): Set<number> {
+  const inodes = new Set(
+    readdirSync(`/proc/${pid}/fd`).map((fd) => {
+      try {
+        return /^socket:\[(\d+)\]$/.exec(
+          readlinkSync(`/proc/${pid}/fd/${fd}`),
+        )?.[1];
+      } catch {
+        return undefined;
+      }
+    }),
+  );
+  const ports = new Set<number>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const row of readFileSync(table, 'utf8').trim().split('\n').slice(1)) {
+      const [, local, , , , , , , , inode] = row.trim().split(/\s+/);
+      if (inodes.has(inode)) ports.add(parseInt(local.split(':')[1], 16));
+    }
+  }
+  return ports;
 }
 
 function isAlive(pid: number): boolean {
