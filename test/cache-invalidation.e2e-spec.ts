@@ -60,6 +60,20 @@ describe('response cache invalidation on failure paths', () => {
     return user;
   }
 
+  /** Polls GET /users/{id} until it answers with `X-Cache: expected`. */
+  const untilCache = (
+    id: number,
+    expected: 'HIT' | 'MISS',
+    timeoutMs: number,
+    what: string,
+  ) =>
+    waitFor(
+      async () =>
+        (await api.get(`/users/${id}`)).headers.get('x-cache') === expected,
+      timeoutMs,
+      what,
+    );
+
   const relay = (message: string) =>
     db.query('SELECT pg_notify($1, $2)', [CHANNEL, message]);
 
@@ -123,9 +137,9 @@ describe('response cache invalidation on failure paths', () => {
       'HIT',
     );
     await relay(`users:${user.id}`);
-    await waitFor(
-      async () =>
-        (await api.get(`/users/${user.id}`)).headers.get('x-cache') === 'MISS',
+    await untilCache(
+      user.id,
+      'MISS',
       1000,
       'the relayed invalidation to be applied',
     );
@@ -142,9 +156,9 @@ describe('response cache invalidation on failure paths', () => {
     await relay(`users:${user.id}`);
     // ...so it stops trusting its entries at once, well before it reconnects
     // (1 s later).
-    await waitFor(
-      async () =>
-        (await api.get(`/users/${user.id}`)).headers.get('x-cache') === 'MISS',
+    await untilCache(
+      user.id,
+      'MISS',
       700,
       'a miss after the listener was lost',
     );
@@ -154,16 +168,11 @@ describe('response cache invalidation on failure paths', () => {
       5000,
       'the listener to reconnect',
     );
-    await waitFor(
-      async () =>
-        (await api.get(`/users/${user.id}`)).headers.get('x-cache') === 'HIT',
-      2000,
-      'the cache to serve hits again',
-    );
+    await untilCache(user.id, 'HIT', 2000, 'the cache to serve hits again');
     await relay(`users:${user.id}`);
-    await waitFor(
-      async () =>
-        (await api.get(`/users/${user.id}`)).headers.get('x-cache') === 'MISS',
+    await untilCache(
+      user.id,
+      'MISS',
       1000,
       'the relayed invalidation to be applied',
     );

@@ -155,20 +155,24 @@ describe('the built server', () => {
    * Six creations in flight at once, on as many connections (so a cluster
    * spreads them over its workers), held until ROLLBACK on `blocker`.
    */
+  /** Until `count` requests wait on the users table lock. */
+  async function untilWaitingOnLock(database: string, count: number) {
+    const monitor = await client(database);
+    await waitFor(
+      async () =>
+        (await sessionsWaitingFor(monitor, database, 'relation')) === count,
+      5000,
+      `${count} requests to wait on the lock`,
+    );
+  }
+
   async function holdCreations(server: BuiltServer, database: string) {
     const blocker = await client(database);
     await lockUsersTable(blocker);
     const inFlight = Array.from({ length: 6 }, () =>
       server.api.post('/users', newUser('Drained')),
     );
-    const monitor = await client(database);
-    await waitFor(
-      async () =>
-        (await sessionsWaitingFor(monitor, database, 'relation')) ===
-        inFlight.length,
-      5000,
-      'every request to wait on the lock',
-    );
+    await untilWaitingOnLock(database, inFlight.length);
     return { blocker, inFlight };
   }
 
@@ -332,14 +336,7 @@ describe('the built server', () => {
       ['PATCH', api.patch(`/users/${users[1].id}`, { name: 'Drained' }), 200],
       ['DELETE', api.delete(`/users/${users[2].id}`), 204],
     ];
-    const monitor = await client(database);
-    await waitFor(
-      async () =>
-        (await sessionsWaitingFor(monitor, database, 'relation')) ===
-        inFlight.length,
-      5000,
-      'every request to wait on the lock',
-    );
+    await untilWaitingOnLock(database, inFlight.length);
 
     const answered = inFlight.map(() => false);
     inFlight.forEach(([, reply], i) => {
@@ -378,7 +375,7 @@ describe('the built server', () => {
       errors: [],
     });
     expect(performance.now() - signalledAt).toBeLessThan(EXIT_WITHIN_MS);
-    const { rows } = await monitor.query('SELECT name FROM users ORDER BY id');
+    const { rows } = await blocker.query('SELECT name FROM users ORDER BY id');
     expect(rows.map((row) => row.name)).toEqual([
       'Test User',
       'Drained',
@@ -393,13 +390,7 @@ describe('the built server', () => {
     const blocker = await client(database);
     await lockUsersTable(blocker);
     const reply = server.api.post('/users', newUser('Drained'));
-    const monitor = await client(database);
-    await waitFor(
-      async () =>
-        (await sessionsWaitingFor(monitor, database, 'relation')) === 1,
-      5000,
-      'the request to wait on the lock',
-    );
+    await untilWaitingOnLock(database, 1);
     await signalAgainWhileDraining(server, port, ['SIGTERM', 'SIGINT']);
     await blocker.query('ROLLBACK');
 
