@@ -68,7 +68,7 @@ const oddCharacter = fc.constantFrom(
   'ﬀ',
 );
 
-export const injectionString = fc.constantFrom(
+const injectionString = fc.constantFrom(
   "'; DROP TABLE users; --",
   "' OR '1'='1",
   '" OR ""="',
@@ -128,7 +128,7 @@ const veryLongString = fc
   })
   .map(({ unit, count }) => unit.repeat(count));
 
-export const oddString = fc.oneof(
+const oddString = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.string({
     unit: fc.oneof(oddCharacter, fc.string({ minLength: 1, maxLength: 1 })),
@@ -199,7 +199,7 @@ const jsonValue = fc.jsonValue({ maxDepth: 3, stringUnit: 'binary' });
  * Objects that look like user bodies: valid, odd and wrongly typed fields
  * mixed, sometimes with extra keys.
  */
-export const userLikeBody = fc
+const userLikeBody = fc
   .record(
     {
       name: fc.oneof(
