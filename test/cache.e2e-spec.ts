@@ -103,21 +103,26 @@ describe('response cache (one instance, real Redis)', () => {
     }
   });
 
-  it('stores plain data under its prefix, tagged with generations, with the configured TTL', async () => {
+  it('stores plain data under its prefix: tagged with the current generations, the ETag, the body, with the configured TTL', async () => {
     const user = await create();
-    await api.get(`/users/${user.id}`);
+    const read = await api.get(`/users/${user.id}`);
 
-    const key = `${prefix}:users:item:${user.id}`;
+    const key = `${prefix}:users:v2:item:${user.id}`;
     const value = await redis.get(key);
     const ttl = await redis.pTTL(key);
+    const [epoch, generation] = await redis.mGet([
+      `${prefix}:epoch`,
+      `${prefix}:users:gen:${user.id}`,
+    ]);
 
-    expect(value).not.toBeNull();
-    const [tags, body] = [
-      value!.slice(0, value!.indexOf('\n')),
-      value!.slice(value!.indexOf('\n') + 1),
-    ];
-    expect(tags).toMatch(/^\d*\|.*$/);
-    expect(JSON.parse(body)).toEqual(user);
+    expect(epoch).not.toBeNull();
+    expect(generation).not.toBeNull();
+    expect(value!.split('\n')).toEqual([
+      `${epoch}|${generation}`,
+      read.headers.get('etag'),
+      read.text,
+    ]);
+    expect(JSON.parse(read.text)).toEqual(user);
     expect(ttl).toBeGreaterThan(25_000);
     expect(ttl).toBeLessThanOrEqual(30_000);
   });
@@ -129,7 +134,7 @@ describe('response cache (one instance, real Redis)', () => {
 
     expect([first.status, second.status]).toEqual([404, 404]);
     expect(second.headers.get('x-cache')).toBe('MISS');
-    expect(await redis.exists(`${prefix}:users:item:${missing}`)).toBe(0);
+    expect(await redis.exists(`${prefix}:users:v2:item:${missing}`)).toBe(0);
   });
 
   it('never caches ids in a non-canonical spelling', async () => {
@@ -138,13 +143,15 @@ describe('response cache (one instance, real Redis)', () => {
       const reply = await api.get(`/users/${spelling}`);
       expect(reply.status).toBe(400);
     }
-    expect(await redis.keys(`${prefix}:users:item:*${user.id}.*`)).toEqual([]);
+    expect(await redis.keys(`${prefix}:users:v2:item:*${user.id}.*`)).toEqual(
+      [],
+    );
   });
 
   it('never caches writes', async () => {
     const reply = await api.post('/users', newUser());
     expect(reply.headers.get('x-cache')).toBeNull();
-    const keys = await redis.keys(`${prefix}:users:item:${reply.body.id}`);
+    const keys = await redis.keys(`${prefix}:users:v2:item:${reply.body.id}`);
     expect(keys).toEqual([]);
   });
 
@@ -279,7 +286,7 @@ describe('response cache (one instance, real Redis)', () => {
     // The old row did reach Redis, under the old generation: it can never be a hit.
     await waitFor(
       async () =>
-        (await redis.get(`${prefix}:users:item:${user.id}`))?.includes(
+        (await redis.get(`${prefix}:users:v2:item:${user.id}`))?.includes(
           '"Old"',
         ) ?? false,
       2000,

@@ -74,6 +74,39 @@ describe('CORS_ORIGINS', () => {
     );
   });
 
+  it('lets scripts send the precondition and idempotency headers and read ETag, X-Cache, X-Request-Id and Idempotent-Replayed', async () => {
+    const preflight = await testApp.api.send('OPTIONS', '/users/1', {
+      headers: {
+        origin: 'http://localhost:5173',
+        'access-control-request-method': 'PUT',
+        'access-control-request-headers':
+          'if-match, if-none-match, idempotency-key',
+      },
+    });
+    expect(preflight.status).toBe(204);
+    const allowed = preflight.headers
+      .get('access-control-allow-headers')!
+      .split(/\s*,\s*/);
+    expect(allowed).toEqual(
+      expect.arrayContaining(['if-match', 'if-none-match', 'idempotency-key']),
+    );
+
+    const read = await testApp.api.get('/users', {
+      origin: 'http://localhost:5173',
+    });
+    const exposed = read.headers
+      .get('access-control-expose-headers')!
+      .split(/\s*,\s*/);
+    expect(exposed).toEqual(
+      expect.arrayContaining([
+        'etag',
+        'x-cache',
+        'x-request-id',
+        'idempotent-replayed',
+      ]),
+    );
+  });
+
   it('does not allow any other origin', async () => {
     const read = await testApp.api.get('/users', {
       origin: 'https://evil.example.com',

@@ -52,13 +52,19 @@ export function pageQuery(query: unknown): string | undefined {
   return parts.join('&');
 }
 
+const ENTRY_FORMAT = 'v2';
+
 /**
  * Redis key layout, all under one prefix (`CACHE_KEY_PREFIX`):
  * - `{p}:epoch`                   global generation, bumped after an outage
  * - `{p}:{resource}:gen:{id}`     generation of one item
  * - `{p}:{resource}:listgen`      generation of every page of the collection
- * - `{p}:{resource}:item:{id}`    cached item response
- * - `{p}:{resource}:page:{query}` cached collection response (see pageQuery)
+ * - `{p}:{resource}:v2:item:{id}`    cached item response
+ * - `{p}:{resource}:v2:page:{query}` cached collection response (see pageQuery)
+ *
+ * `v2` is the entry format (tags, ETag, body): a new format gets new keys,
+ * so that instances of two releases running side by side during a rolling
+ * update never read each other's entries.
  */
 export class CacheKeys {
   constructor(private readonly prefix: string) {}
@@ -84,7 +90,7 @@ export class CacheKeys {
 
   entry({ resource, id, query }: CacheTarget): string {
     return id === undefined
-      ? `${this.prefix}:${resource}:page:${query}`
-      : `${this.prefix}:${resource}:item:${id}`;
+      ? `${this.prefix}:${resource}:${ENTRY_FORMAT}:page:${query}`
+      : `${this.prefix}:${resource}:${ENTRY_FORMAT}:item:${id}`;
   }
 }

@@ -6,8 +6,7 @@ import {
 } from '@nestjs/common';
 import { createClient } from '@redis/client';
 import { AppConfig } from '../config/app-config.js';
-
-type RedisClient = ReturnType<typeof createClient>;
+import { CACHE_LOOKUP } from './lookup-script.js';
 
 export class RedisTimeoutError extends Error {
   constructor(timeoutMs: number) {
@@ -35,6 +34,25 @@ export const FAIL_FAST_MS = 500;
 // out here; past this many, new ones are refused at once instead of piling up.
 const MAX_PENDING_COMMANDS = 1000;
 
+function createRedisClient(config: AppConfig) {
+  return createClient({
+    socket: {
+      host: config.redis.host,
+      port: config.redis.port,
+      connectTimeout: 1000,
+      keepAlive: true,
+      // Quick first retries, then at most every second, forever.
+      reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 1000),
+    },
+    disableOfflineQueue: true,
+    commandsQueueMaxLength: MAX_PENDING_COMMANDS,
+    // Sent as EVALSHA, and once as EVAL when Redis does not know it yet.
+    scripts: { cacheLookup: CACHE_LOOKUP },
+  });
+}
+
+type RedisClient = ReturnType<typeof createRedisClient>;
+
 /**
  * Owns the one Redis client of this process and runs every command through a
  * time box, so a stopped, refusing or hung Redis costs a request at most
@@ -54,18 +72,7 @@ export class RedisConnection implements OnModuleInit, OnApplicationShutdown {
 
   constructor(config: AppConfig) {
     this.timeoutMs = config.redis.commandTimeoutMs;
-    this.client = createClient({
-      socket: {
-        host: config.redis.host,
-        port: config.redis.port,
-        connectTimeout: 1000,
-        keepAlive: true,
-        // Quick first retries, then at most every second, forever.
-        reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 1000),
-      },
-      disableOfflineQueue: true,
-      commandsQueueMaxLength: MAX_PENDING_COMMANDS,
-    });
+    this.client = createRedisClient(config);
     this.client.on('error', (error: Error) => this.onConnectionError(error));
     this.client.on('ready', () => {
       this.wasReady = true;

@@ -8,8 +8,9 @@ import {
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { from, lastValueFrom, type Observable } from 'rxjs';
+import { noneMatchSatisfiedBy } from '../common/entity-tags.js';
 import { type CacheTarget, pageQuery } from './cache-keys.js';
-import { ResponseCache } from './response-cache.js';
+import { ResponseCache, type StoredResponse } from './response-cache.js';
 
 type Request = FastifyRequest<{ Params: { id?: string } }>;
 
@@ -25,6 +26,11 @@ const CANONICAL_ID = /^[1-9]\d*$/;
  * (pageQuery); every other method invalidates the item it names, if any,
  * and the collection's pages before its response leaves. Adds `X-Cache: HIT|MISS` to reads; a
  * read with `Cache-Control: no-cache` is answered from PostgreSQL.
+ *
+ * Reads answer `If-None-Match` too, hits included, so a revalidation that
+ * hits never reaches PostgreSQL. The handler sets the ETag of what it
+ * returns; it is cached with the body, and a tag read back is as current as
+ * the body beside it.
  */
 @Injectable()
 export class ResponseCacheInterceptor implements NestInterceptor {
@@ -54,6 +60,7 @@ export class ResponseCacheInterceptor implements NestInterceptor {
           { resource, id, query },
           fresh,
           next,
+          request,
           http.getResponse<FastifyReply>(),
         ),
       );
@@ -61,19 +68,31 @@ export class ResponseCacheInterceptor implements NestInterceptor {
     return this.invalidateAfterWrite(resource, id, next);
   }
 
+  /** The body to send; undefined for a 304, which has none. */
   private async read(
     target: CacheTarget,
     fresh: boolean,
     next: CallHandler,
+    request: Request,
     reply: FastifyReply,
-  ): Promise<string> {
+  ): Promise<string | undefined> {
     void reply.header('x-cache', 'MISS');
-    const { body, hit } = await this.cache.read(
+    const { body, etag, hit } = await this.cache.read(
       target,
-      async () => JSON.stringify(await lastValueFrom(next.handle())),
+      async (): Promise<StoredResponse> => ({
+        body: JSON.stringify(await lastValueFrom(next.handle())),
+        etag: reply.getHeader('etag') as string,
+      }),
       { fresh },
     );
+    // Concurrent misses share one handler run: each sets its own headers.
+    void reply.header('etag', etag);
     if (hit) void reply.header('x-cache', 'HIT');
+    const ifNoneMatch = request.headers['if-none-match'];
+    if (ifNoneMatch !== undefined && noneMatchSatisfiedBy(ifNoneMatch, etag)) {
+      void reply.status(304);
+      return undefined;
+    }
     void reply.type('application/json; charset=utf-8');
     return body;
   }

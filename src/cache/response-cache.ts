@@ -5,9 +5,14 @@ import { CacheKeys, type CacheTarget } from './cache-keys.js';
 import { InvalidationChannel } from './invalidation-channel.js';
 import { RedisConnection } from './redis-connection.js';
 
-interface CachedBody {
-  /** Serialized JSON response. */
+/** What is cached of a response. */
+export interface StoredResponse {
+  /** Serialized JSON. */
   readonly body: string;
+  readonly etag: string;
+}
+
+interface CacheRead extends StoredResponse {
   readonly hit: boolean;
 }
 
@@ -16,7 +21,7 @@ interface CachedBody {
  * than an acknowledged write, and never fails a request because of Redis.
  *
  * Every entry is stored with the generations it was computed under
- * (`{epoch}|{generation}\n{body}`) and is a hit only while both are still
+ * (`{epoch}|{generation}\n{etag}\n{body}`) and is a hit only while both are still
  * current, so invalidating is one O(1) generation bump per write whatever the
  * number of cached pages. The generations are read in the same MGET as the
  * entry, before the database is queried: a read that raced a write stores an
@@ -29,7 +34,7 @@ export class ResponseCache implements OnModuleInit {
   private readonly keys: CacheKeys;
   private readonly entryTtlMs: number;
   private readonly generationTtlMs: number;
-  private readonly inFlight = new Map<string, Promise<string>>();
+  private readonly inFlight = new Map<string, Promise<StoredResponse>>();
   private readonly tokenPrefix = randomBytes(6).toString('base64url');
   private tokenCount = 0;
   /** Listener reconnections: times invalidations may have been missed. */
@@ -67,24 +72,24 @@ export class ResponseCache implements OnModuleInit {
    */
   async read(
     target: CacheTarget,
-    load: () => Promise<string>,
+    load: () => Promise<StoredResponse>,
     { fresh = false } = {},
-  ): Promise<CachedBody> {
+  ): Promise<CacheRead> {
     const lookup = await this.lookup(target);
-    if (lookup === undefined) return { body: await load(), hit: false };
+    if (lookup === undefined) return { ...(await load()), hit: false };
     if (lookup.cached !== undefined && !fresh) {
-      return { body: lookup.cached, hit: true };
+      return { ...lookup.cached, hit: true };
     }
     const entryKey = this.keys.entry(target);
     const loadAndStore = async () => {
-      const body = await load();
-      this.store(entryKey, lookup.tags, body);
-      return body;
+      const response = await load();
+      this.store(entryKey, lookup.tags, response);
+      return response;
     };
-    const body = fresh
+    const response = fresh
       ? await loadAndStore()
       : await this.shared(`${entryKey}\n${lookup.tags}`, loadAndStore);
-    return { body, hit: false };
+    return { ...response, hit: false };
   }
 
   /**
@@ -104,37 +109,41 @@ export class ResponseCache implements OnModuleInit {
   }
 
   /**
-   * The tags a fresh entry must carry and the cached body if it is still
-   * valid, in one round trip; undefined when the cache cannot be used now
-   * (Redis away, or not yet resynchronised).
+   * The tags a fresh entry must carry and the cached response if it is still
+   * valid, in one round trip (CACHE_LOOKUP); undefined when the cache cannot
+   * be used now (Redis away, or not yet resynchronised).
    */
   private async lookup(
     target: CacheTarget,
-  ): Promise<{ tags: string; cached?: string } | undefined> {
+  ): Promise<{ tags: string; cached?: StoredResponse } | undefined> {
     if (!(await this.ensureSynced())) return undefined;
     let values: (string | null)[];
     try {
       values = await this.redis.run((client) =>
-        client.mGet([
-          this.keys.epoch(),
-          this.keys.generation(target),
-          this.keys.entry(target),
-        ]),
+        client.cacheLookup(
+          [
+            this.keys.epoch(),
+            this.keys.generation(target),
+            this.keys.entry(target),
+          ],
+          this.newToken(),
+          this.generationTtlMs,
+        ),
       );
     } catch {
       return undefined;
     }
+    // The script never answers a missing epoch or generation.
     const [epoch, generation, entry] = values;
-    const tags = `${epoch ?? ''}|${generation ?? ''}`;
-    const valid =
-      entry !== null &&
-      entry.startsWith(tags) &&
-      entry.charCodeAt(tags.length) === NEWLINE;
-    return { tags, cached: valid ? entry.slice(tags.length + 1) : undefined };
+    const tags = `${epoch}|${generation}`;
+    return { tags, cached: entry === null ? undefined : parse(entry, tags) };
   }
 
   /** Runs `load` once for all concurrent callers with the same key. */
-  private shared(key: string, load: () => Promise<string>): Promise<string> {
+  private shared(
+    key: string,
+    load: () => Promise<StoredResponse>,
+  ): Promise<StoredResponse> {
     let flight = this.inFlight.get(key);
     if (!flight) {
       flight = load().finally(() => this.inFlight.delete(key));
@@ -143,20 +152,31 @@ export class ResponseCache implements OnModuleInit {
     return flight;
   }
 
-  private store(entryKey: string, tags: string, body: string): void {
+  private store(
+    entryKey: string,
+    tags: string,
+    { etag, body }: StoredResponse,
+  ): void {
     // Not awaited: a late or lost write of an entry is harmless (it is tagged).
     this.redis
       .run((client) =>
-        client.set(entryKey, `${tags}\n${body}`, { PX: this.entryTtlMs }),
+        client.set(entryKey, `${tags}\n${etag}\n${body}`, {
+          PX: this.entryTtlMs,
+        }),
       )
       .catch(() => undefined);
+  }
+
+  /** A generation no other write, instance or lookup ever uses. */
+  private newToken(): string {
+    return `${this.tokenPrefix}.${(this.tokenCount += 1)}`;
   }
 
   private async bumpGenerations(
     resource: string,
     id: string | undefined,
   ): Promise<boolean> {
-    const token = `${this.tokenPrefix}.${(this.tokenCount += 1)}`;
+    const token = this.newToken();
     const ttl = { PX: this.generationTtlMs };
     try {
       await this.redis.run((client) => {
@@ -204,7 +224,8 @@ export class ResponseCache implements OnModuleInit {
   private async bumpEpoch(): Promise<boolean> {
     const before = this.disturbances;
     try {
-      await this.redis.run((client) => client.incr(this.keys.epoch()));
+      const token = this.newToken();
+      await this.redis.run((client) => client.set(this.keys.epoch(), token));
     } catch {
       return false;
     }
@@ -219,3 +240,16 @@ export class ResponseCache implements OnModuleInit {
 }
 
 const NEWLINE = 10;
+
+/** The response in an entry, if the entry carries these tags. */
+function parse(entry: string, tags: string): StoredResponse | undefined {
+  if (!entry.startsWith(tags) || entry.charCodeAt(tags.length) !== NEWLINE) {
+    return undefined;
+  }
+  const bodyStart = entry.indexOf('\n', tags.length + 1) + 1;
+  if (bodyStart === 0) return undefined;
+  return {
+    etag: entry.slice(tags.length + 1, bodyStart - 1),
+    body: entry.slice(bodyStart),
+  };
+}

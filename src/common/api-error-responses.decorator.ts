@@ -5,7 +5,10 @@ import {
   API_KEY_REQUIRED,
   DATABASE_UNAVAILABLE,
   EMAIL_TAKEN,
+  IDEMPOTENCY_KEY_REUSED,
   INVALID_EMAIL,
+  PRECONDITION_FAILED,
+  PRECONDITION_REQUIRED,
   RATE_LIMIT_EXCEEDED,
   UNSUPPORTED_MEDIA_TYPE,
   userNotFound,
@@ -26,8 +29,15 @@ const ERRORS: Readonly<
   },
   404: { description: 'No user with this id.', message: userNotFound(42) },
   409: {
-    description: 'The e-mail address is already used by another user.',
+    description:
+      'The e-mail address is already used by another user; on POST also: a request ' +
+      'with the same Idempotency-Key is still being processed (retry later).',
     message: EMAIL_TAKEN,
+  },
+  412: {
+    description:
+      'If-Match does not match the user’s current ETag: nothing was written.',
+    message: PRECONDITION_FAILED,
   },
   413: {
     description: 'Request body larger than 100 kB.',
@@ -37,6 +47,15 @@ const ERRORS: Readonly<
   415: {
     description: 'Content type is not application/json.',
     message: UNSUPPORTED_MEDIA_TYPE,
+  },
+  422: {
+    description:
+      'The Idempotency-Key was already used with a different body: nothing was written.',
+    message: IDEMPOTENCY_KEY_REUSED,
+  },
+  428: {
+    description: 'If-Match is missing while `REQUIRE_IF_MATCH=true`.',
+    message: PRECONDITION_REQUIRED,
   },
   429: {
     description: 'Rate limit exceeded; see `Retry-After`.',

@@ -26,6 +26,13 @@ export interface RedisConfig {
   readonly commandTimeoutMs: number;
 }
 
+export interface PreconditionConfig {
+  /** PUT, PATCH and DELETE without If-Match get 428. */
+  readonly requireIfMatch: boolean;
+  /** How long an Idempotency-Key and the create it made are honoured. */
+  readonly idempotencyTtlHours: number;
+}
+
 export interface CacheConfig {
   readonly ttlSeconds: number;
   readonly keyPrefix: string;
@@ -40,6 +47,7 @@ export class AppConfig {
   readonly postgres: PostgresConfig;
   readonly redis: RedisConfig;
   readonly cache: CacheConfig;
+  readonly preconditions: PreconditionConfig;
   readonly logLevel: LogLevel;
   readonly apiKey: string | undefined;
   readonly rateLimitPerMinute: number;

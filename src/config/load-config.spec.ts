@@ -36,6 +36,7 @@ describe('loadConfig', () => {
       rateLimitPerMinute: 0,
       corsOrigins: [],
       clusterWorkers: 1,
+      preconditions: { requireIfMatch: false, idempotencyTtlHours: 24 },
     });
   });
 
@@ -55,6 +56,8 @@ describe('loadConfig', () => {
       RATE_LIMIT_PER_MINUTE: '120',
       CORS_ORIGINS: 'https://a.example, http://b.example:8080',
       CLUSTER_WORKERS: '4',
+      REQUIRE_IF_MATCH: 'true',
+      IDEMPOTENCY_TTL_HOURS: '48',
     });
 
     expect(config).toMatchObject({
@@ -73,6 +76,7 @@ describe('loadConfig', () => {
       rateLimitPerMinute: 120,
       corsOrigins: ['https://a.example', 'http://b.example:8080'],
       clusterWorkers: 4,
+      preconditions: { requireIfMatch: true, idempotencyTtlHours: 48 },
     });
   });
 
@@ -87,6 +91,8 @@ describe('loadConfig', () => {
     'RATE_LIMIT_PER_MINUTE',
     'CORS_ORIGINS',
     'CLUSTER_WORKERS',
+    'REQUIRE_IF_MATCH',
+    'IDEMPOTENCY_TTL_HOURS',
   ])('treats %s= (empty or blank) as unset', (name) => {
     expect(loadConfig({ [name]: '' })).toEqual(loadConfig({}));
     expect(loadConfig({ [name]: '   ' })).toEqual(loadConfig({}));
@@ -114,6 +120,8 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', ['loud', 'verbose', 'information']],
     ['CORS_ORIGINS', ['not an origin', 'https://a.example/path', 'a.example']],
     ['CACHE_KEY_PREFIX', ['with space', 'a:b', 'x'.repeat(65)]],
+    ['REQUIRE_IF_MATCH', ['yes', '1', 'TRUE', 'False', 'on']],
+    ['IDEMPOTENCY_TTL_HOURS', ['0', '8761', '1.5', 'day']],
   ])('rejects bad values of %s as "NAME=value: why"', (name, values) => {
     for (const value of values) {
       const problems = problemsOf({ [name]: value });
@@ -130,6 +138,16 @@ describe('loadConfig', () => {
     expect(loadConfig({ RATE_LIMIT_PER_MINUTE: '0' }).rateLimitPerMinute).toBe(
       0,
     );
+    expect(loadConfig({ REQUIRE_IF_MATCH: 'false' }).preconditions).toEqual({
+      requireIfMatch: false,
+      idempotencyTtlHours: 24,
+    });
+    for (const hours of [1, 8760]) {
+      expect(
+        loadConfig({ IDEMPOTENCY_TTL_HOURS: String(hours) }).preconditions
+          .idempotencyTtlHours,
+      ).toBe(hours);
+    }
     for (const level of [
       'fatal',
       'error',

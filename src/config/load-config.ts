@@ -54,6 +54,16 @@ class EnvReader {
     return value as T;
   }
 
+  boolean(name: string, fallback: boolean): boolean {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (value !== 'true' && value !== 'false') {
+      this.reject(name, value, 'must be true or false');
+      return fallback;
+    }
+    return value === 'true';
+  }
+
   origins(name: string): string[] {
     const value = this.raw(name);
     if (value === undefined) return [];
@@ -123,6 +133,10 @@ export function loadConfig(env: Env): AppConfig {
     cache: {
       ttlSeconds: read.integer('CACHE_TTL_SECONDS', 60, 1, 86400),
       keyPrefix: read.identifier('CACHE_KEY_PREFIX', 'users-api'),
+    },
+    preconditions: {
+      requireIfMatch: read.boolean('REQUIRE_IF_MATCH', false),
+      idempotencyTtlHours: read.integer('IDEMPOTENCY_TTL_HOURS', 24, 1, 8760),
     },
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     apiKey: read.optionalString('API_KEY'),

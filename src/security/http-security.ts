@@ -72,8 +72,19 @@ export function applyHttpSecurity(
         'authorization',
         'x-api-key',
         'x-request-id',
+        'cache-control',
+        'if-match',
+        'if-none-match',
+        'idempotency-key',
       ],
-      exposedHeaders: ['location', 'x-cache', 'x-request-id', 'retry-after'],
+      exposedHeaders: [
+        'location',
+        'etag',
+        'x-cache',
+        'x-request-id',
+        'retry-after',
+        'idempotent-replayed',
+      ],
       maxAge: 600,
     });
   }

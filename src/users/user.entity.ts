@@ -34,4 +34,13 @@ export class User {
 
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
   updatedAt: Date;
+
+  /** Set by the database on every insert and update (see the migration): the ETag. */
+  @Column({
+    type: 'bigint',
+    default: () => "nextval('users_version_seq')",
+    insert: false,
+    update: false,
+  })
+  version: string;
 }

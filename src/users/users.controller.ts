@@ -16,6 +16,7 @@ import {
   ApiCreatedResponse,
   ApiHeader,
   ApiNoContentResponse,
+  ApiNotModifiedResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
@@ -29,9 +30,22 @@ import { ListUsersQueryDto } from './dto/list-users-query.dto.js';
 import { UpdateUserDto } from './dto/update-user.dto.js';
 import { UserPageDto } from './dto/user-page.dto.js';
 import { UserResponseDto } from './dto/user-response.dto.js';
+import { ApiIdempotencyKey, IdempotencyKey } from './idempotency-key.param.js';
+import { ConditionalWrite, IfMatch } from './if-match.param.js';
 import { NonEmptyBodyPipe } from './non-empty-body.pipe.js';
 import { UserId } from './user-id.param.js';
-import { UsersService } from './users.service.js';
+import type {
+  ExpectedVersions,
+  IdempotentRequest,
+} from './users.repository.js';
+import { type Tagged, UsersService } from './users.service.js';
+
+const ETAG_HEADER = {
+  ETag: {
+    description: 'Strong tag of this version of the user.',
+    schema: { type: 'string', example: '"42"' },
+  },
+};
 
 const ApiUpdateUser = (note: string) =>
   applyDecorators(
@@ -40,13 +54,24 @@ const ApiUpdateUser = (note: string) =>
       description: `Send any non-empty subset of \`name\` and \`email\`. ${note}`,
     }),
     ApiKeyForWrites(),
-    ApiOkResponse({ type: UserResponseDto }),
+    ConditionalWrite(),
+    ApiOkResponse({ type: UserResponseDto, headers: ETAG_HEADER }),
     ApiErrorResponses(400, 404, 409, 413, 415),
   );
 
-/** Reads are cached (`X-Cache: HIT|MISS`); `no-cache` asks for a fresh one. */
-const ApiCachedRead = (type: Type) =>
-  applyDecorators(
+/**
+ * Reads are cached (`X-Cache: HIT|MISS`); `no-cache` asks for a fresh one;
+ * `If-None-Match` revalidates.
+ */
+const ApiCachedRead = (type: Type, etag: string) => {
+  const headers = {
+    ETag: { description: etag, schema: { type: 'string' } },
+    'X-Cache': {
+      description: 'HIT: served from Redis; MISS: from PostgreSQL.',
+      schema: { type: 'string', enum: ['HIT', 'MISS'] },
+    },
+  };
+  return applyDecorators(
     ApiHeader({
       name: 'Cache-Control',
       required: false,
@@ -55,16 +80,30 @@ const ApiCachedRead = (type: Type) =>
       // No example: Swagger UI would send it with every "Try it out".
       schema: { type: 'string', enum: ['no-cache'] },
     }),
-    ApiOkResponse({
-      type,
-      headers: {
-        'X-Cache': {
-          description: 'HIT: served from Redis; MISS: from PostgreSQL.',
-          schema: { type: 'string', enum: ['HIT', 'MISS'] },
-        },
-      },
+    ApiHeader({
+      name: 'If-None-Match',
+      required: false,
+      description:
+        'ETags the client holds (or `*`): 304 with no body when the current one ' +
+        'matches (weak comparison).',
+      schema: { type: 'string' },
+    }),
+    ApiOkResponse({ type, headers }),
+    ApiNotModifiedResponse({
+      description: 'The current ETag matches If-None-Match: no body.',
+      headers,
     }),
   );
+};
+
+/** Sends the ETag of what the body shows, and the body. */
+function withEtag<Body>(
+  reply: FastifyReply,
+  { body, etag }: Tagged<Body>,
+): Body {
+  void reply.header('etag', etag);
+  return body;
+}
 
 @ApiTags('users')
 @ApiErrorResponses(429, 503)
@@ -75,67 +114,96 @@ export class UsersController {
 
   @Post()
   @ApiKeyForWrites()
+  @ApiIdempotencyKey()
   @ApiOperation({ summary: 'Create a user' })
   @ApiCreatedResponse({
     type: UserResponseDto,
-    description: 'Created; `Location` is the new user’s URL.',
-    headers: { Location: { schema: { type: 'string', example: '/users/42' } } },
+    description:
+      'Created; `Location` is the new user’s URL. With `Idempotent-Replayed: true`: ' +
+      'the answer to an earlier request with the same Idempotency-Key and body.',
+    headers: {
+      Location: { schema: { type: 'string', example: '/users/42' } },
+      ...ETAG_HEADER,
+      'Idempotent-Replayed': {
+        description: 'Present (`true`) only on a replayed answer.',
+        schema: { type: 'string', enum: ['true'] },
+      },
+    },
   })
-  @ApiErrorResponses(400, 409, 413, 415)
+  @ApiErrorResponses(400, 409, 413, 415, 422)
   async create(
     @Body() body: CreateUserDto,
+    @IdempotencyKey() idempotency: IdempotentRequest | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<UserResponseDto> {
-    const user = await this.users.create(body);
-    void reply.header('location', `/users/${user.id}`);
-    return user;
+    const created = await this.users.create(body, idempotency);
+    void reply.header('location', `/users/${created.body.id}`);
+    if (created.replayed) void reply.header('idempotent-replayed', 'true');
+    return withEtag(reply, created);
   }
 
   @Get()
-  @ApiCachedRead(UserPageDto)
+  @ApiCachedRead(
+    UserPageDto,
+    'Weak tag of this page: it changes when any user on it, or which users are on it, changes.',
+  )
   @ApiOperation({
     summary: 'List users',
     description:
       'Keyset pagination in ascending id order: pass `meta.nextAfter` as `after` for the next page.',
   })
   @ApiErrorResponses(400)
-  list(@Query() query: ListUsersQueryDto): Promise<UserPageDto> {
-    return this.users.list(query);
+  async list(
+    @Query() query: ListUsersQueryDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<UserPageDto> {
+    return withEtag(reply, await this.users.list(query));
   }
 
   @Get(':id')
-  @ApiCachedRead(UserResponseDto)
+  @ApiCachedRead(UserResponseDto, 'Strong tag of this version of the user.')
   @ApiOperation({ summary: 'Get a user' })
   @ApiErrorResponses(400, 404)
-  findOne(@UserId() id: number): Promise<UserResponseDto> {
-    return this.users.findOne(id);
+  async findOne(
+    @UserId() id: number,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<UserResponseDto> {
+    return withEtag(reply, await this.users.findOne(id));
   }
 
   @Put(':id')
   @ApiUpdateUser('Same as PATCH: partial, as in the original API.')
-  replace(
+  async replace(
     @UserId() id: number,
     @Body(NonEmptyBodyPipe) body: UpdateUserDto,
+    @IfMatch() expected: ExpectedVersions,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<UserResponseDto> {
-    return this.users.update(id, body);
+    return withEtag(reply, await this.users.update(id, body, expected));
   }
 
   @Patch(':id')
   @ApiUpdateUser('Same as PUT.')
-  update(
+  async update(
     @UserId() id: number,
     @Body(NonEmptyBodyPipe) body: UpdateUserDto,
+    @IfMatch() expected: ExpectedVersions,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<UserResponseDto> {
-    return this.users.update(id, body);
+    return withEtag(reply, await this.users.update(id, body, expected));
   }
 
   @Delete(':id')
   @HttpCode(204)
   @ApiKeyForWrites()
+  @ConditionalWrite()
   @ApiOperation({ summary: 'Delete a user' })
   @ApiNoContentResponse({ description: 'Deleted.' })
   @ApiErrorResponses(400, 404)
-  async remove(@UserId() id: number): Promise<void> {
-    await this.users.remove(id);
+  async remove(
+    @UserId() id: number,
+    @IfMatch() expected: ExpectedVersions,
+  ): Promise<void> {
+    await this.users.remove(id, expected);
   }
 }

@@ -20,6 +20,8 @@ export interface UserRecord {
   readonly email: string;
   readonly createdAt: string;
   readonly updatedAt: string;
+  /** Renewed by the database on every update: the ETag (see user-etags). */
+  readonly version: string;
 }
 
 export interface NewUser {
@@ -28,6 +30,25 @@ export interface NewUser {
 }
 
 export type UserChanges = Partial<NewUser>;
+
+/**
+ * A write's precondition (If-Match): the versions it may apply to; undefined
+ * for any version. An empty list matches nothing.
+ */
+export type ExpectedVersions = readonly string[] | undefined;
+
+/** What became of an update or delete that changed nothing. */
+export type Unchanged = 'not-found' | 'precondition-failed';
+
+/** An Idempotency-Key and the fingerprint of the body it came with. */
+export interface IdempotentRequest {
+  readonly key: string;
+  readonly fingerprint: string;
+}
+
+export type IdempotentCreate =
+  | { readonly outcome: 'created' | 'replayed'; readonly user: UserRecord }
+  | { readonly outcome: 'mismatch' | 'in-progress' };
 
 export interface PageRequest {
   /** Only users with an id greater than this one. */
@@ -51,7 +72,12 @@ const UNIQUE_VIOLATION = '23505';
 const ISO_UTC = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
 const COLUMNS = `id, name, email,
   to_char(created_at AT TIME ZONE 'UTC', ${ISO_UTC}) AS "createdAt",
-  to_char(updated_at AT TIME ZONE 'UTC', ${ISO_UTC}) AS "updatedAt"`;
+  to_char(updated_at AT TIME ZONE 'UTC', ${ISO_UTC}) AS "updatedAt",
+  version`;
+
+// Any constant shared by every instance: one purge at a time (see purgeExpiredIdempotencyKeys).
+const PURGE_LOCK_ID = 0x6964656d70; // "idemp" in ASCII
+const PURGE_BATCH = 1000;
 
 /** Every line of SQL the service runs against the `users` table. */
 @Injectable()
@@ -101,32 +127,103 @@ export class UsersRepository {
   }
 
   /**
-   * Changes only the given fields.
-   * @returns the updated user, or undefined when there is no such user.
+   * Creates the user and remembers the key with it, in one transaction and
+   * one round trip (the function is in the migrations); or answers the user
+   * the key created within `ttlHours`; or tells why not: the key came with
+   * another body, or another request holds it now.
+   * @throws EmailTakenError when the address is already used (nothing is remembered).
+   */
+  async insertOnce(
+    { name, email }: NewUser,
+    { key, fingerprint }: IdempotentRequest,
+    ttlHours: number,
+  ): Promise<IdempotentCreate> {
+    const [{ outcome, user }] = await this.run<{
+      outcome: IdempotentCreate['outcome'];
+      user: UserRecord | null;
+    }>(
+      'users.insert_once',
+      `SELECT outcome, "user" FROM users_create_idempotently(
+         $1, $2, $3, $4, make_interval(hours => $5))`,
+      [key, fingerprint, name, email, ttlHours],
+    );
+    return outcome === 'created' || outcome === 'replayed'
+      ? { outcome, user: user! }
+      : { outcome };
+  }
+
+  /**
+   * Changes only the given fields, if the user's version is one of
+   * `expected`; the check and the write are one statement.
+   * @returns the updated user, or why nothing changed.
    * @throws EmailTakenError when the new address belongs to another user.
    */
   async updatePartial(
     id: number,
     { name, email }: UserChanges,
-  ): Promise<UserRecord | undefined> {
+    expected?: ExpectedVersions,
+  ): Promise<UserRecord | Unchanged> {
     const rows = await this.run<UserRecord>(
       'users.update_partial',
-      `UPDATE users
-       SET name = COALESCE($2, name), email = COALESCE($3, email), updated_at = now()
-       WHERE id = $1 RETURNING ${COLUMNS}`,
-      [id, name ?? null, email ?? null],
+      `UPDATE users SET name = COALESCE($2, name), email = COALESCE($3, email)
+       WHERE id = $1 AND ($4::bigint[] IS NULL OR version = ANY($4))
+       RETURNING ${COLUMNS}`,
+      [id, name ?? null, email ?? null, expected ?? null],
     );
-    return rows[0];
+    return rows[0] ?? this.whyUnchanged(id, expected);
   }
 
-  /** @returns whether a user was deleted. */
-  async deleteById(id: number): Promise<boolean> {
+  /** Deletes the user if its version is one of `expected`. */
+  async deleteById(
+    id: number,
+    expected?: ExpectedVersions,
+  ): Promise<'deleted' | Unchanged> {
     const rows = await this.run(
       'users.delete_by_id',
-      'DELETE FROM users WHERE id = $1 RETURNING id',
+      `DELETE FROM users
+       WHERE id = $1 AND ($2::bigint[] IS NULL OR version = ANY($2))
+       RETURNING id`,
+      [id, expected ?? null],
+    );
+    return rows.length > 0 ? 'deleted' : this.whyUnchanged(id, expected);
+  }
+
+  /**
+   * Deletes Idempotency-Keys older than `ttlHours`, a batch at a time, unless
+   * another instance is purging: one at a time is enough.
+   * @returns how many keys were deleted.
+   */
+  async purgeExpiredIdempotencyKeys(ttlHours: number): Promise<number> {
+    let purged = 0;
+    for (;;) {
+      const rows = await this.run(
+        'idempotency_keys.purge',
+        `WITH turn AS (SELECT pg_try_advisory_xact_lock($1) AS mine)
+         DELETE FROM idempotency_keys WHERE (SELECT mine FROM turn) AND key IN (
+           SELECT key FROM idempotency_keys
+           WHERE created_at <= now() - make_interval(hours => $2)
+           LIMIT $3)
+         RETURNING 1`,
+        [PURGE_LOCK_ID, ttlHours, PURGE_BATCH],
+      );
+      purged += rows.length;
+      if (rows.length < PURGE_BATCH) return purged;
+    }
+  }
+
+  /** A write matched no row: the user is gone, or its version did not match. */
+  private async whyUnchanged(
+    id: number,
+    expected: ExpectedVersions,
+  ): Promise<Unchanged> {
+    // Without a precondition only a missing user changes nothing.
+    if (expected === undefined) return 'not-found';
+    const rows = await this.run(
+      'users.exists',
+      'SELECT 1 FROM users WHERE id = $1',
       [id],
     );
-    return rows.length > 0;
+    return rows.length > 0 ? 'precondition-failed' : 'not-found';
   }
 
   private async run<Row extends QueryResultRow>(

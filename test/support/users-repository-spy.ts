@@ -12,7 +12,7 @@ export class FindByIdSpy {
   private hold?: Promise<void>;
   private readonly reached: (() => void)[] = [];
 
-  constructor(testApp: TestApp) {
+  constructor(testApp: Pick<TestApp, 'app'>) {
     const repository = testApp.app.get(UsersRepository);
     const findById = repository.findById.bind(repository);
     repository.findById = async (
