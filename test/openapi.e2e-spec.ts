@@ -48,7 +48,7 @@ interface OpenApiDocument {
 
 const MAX_ID = 2_147_483_647;
 const ERROR_SCHEMA = '#/components/schemas/ErrorResponseDto';
-/** Served but not documented: Swagger's own routes, and /metrics (API.md). */
+/** Served but not documented: Swagger's own routes, and /metrics (docs/API.md). */
 const NOT_DOCUMENTED = /^\/(docs|metrics)(\/|-|$)/;
 
 /** Turns Fastify's route tree (printRoutes) into "METHOD /path" entries. */
