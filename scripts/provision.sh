@@ -6,7 +6,7 @@
 #   - PostgreSQL and Redis servers installed from Debian packages if missing,
 #     and started (on loopback) if nothing answers at POSTGRES_*/REDIS_*
 #   - the POSTGRES_USER role, allowed to create the tests' throwaway databases
-# Settings come from the same variables as the service (API.md defaults).
+# Settings come from the same variables as the service, with its defaults.
 
 : "${POSTGRES_HOST:=localhost}" "${POSTGRES_PORT:=5432}"
 : "${POSTGRES_USER:=user}" "${POSTGRES_PASSWORD:=password}"

@@ -11,7 +11,7 @@ import { requestIdOf } from './logging/request-id.js';
 import { applyHttpSecurity } from './security/http-security.js';
 import { setupSwagger } from './swagger.js';
 
-/** API.md: a body over 100 kB is refused with 413. */
+/** docs/API.md: a body over 100 kB is refused with 413. */
 export const BODY_LIMIT_BYTES = 100_000;
 
 /** Builds the application exactly as production runs it; tests use it too. */

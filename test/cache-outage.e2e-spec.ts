@@ -8,7 +8,7 @@ import {
   type TestApp,
 } from './support/test-app.js';
 
-/** API.md: a cache call may add at most ~250 ms; the issue asks for 2xx within 1 s. */
+/** docs/API.md: a cache call may add at most ~250 ms; the issue asks for 2xx within 1 s. */
 const WITHIN_MS = 1000;
 
 describe('response cache when Redis fails', () => {

@@ -177,7 +177,7 @@ describe('docker-compose.yml', () => {
     expect(config.port).toBe(3000);
     expect(config.postgres).toMatchObject({ host: 'db', port: 5432 });
     expect(config.redis).toMatchObject({ host: 'cache', port: 6379 });
-    // API.md: the Compose set-up turns rate limiting on.
+    // docs/API.md: the Compose set-up turns rate limiting on.
     expect(config.rateLimitPerMinute).toBeGreaterThan(0);
   });
 

@@ -10,7 +10,7 @@ import {
   type TestApp,
 } from './support/test-app.js';
 
-/** API.md: a failing dependency yields 503 promptly (under ~3 s). */
+/** docs/API.md: a failing dependency yields 503 promptly (under ~3 s). */
 const PROMPTLY_MS = 3000;
 
 /**

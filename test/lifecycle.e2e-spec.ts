@@ -21,7 +21,7 @@ import {
 // The same constant as src/database/run-migrations.ts: holding it keeps a
 // starting server in its migration step.
 const MIGRATION_LOCK_ID = 0x7573657273;
-/** API.md: SIGTERM drains and exits 0; the brief gives it 10 s. */
+/** docs/API.md: SIGTERM drains and exits 0; the brief gives it 10 s. */
 const EXIT_WITHIN_MS = 10_000;
 
 /** Resolves with `promise`, or fails once `ms` have passed. */
@@ -211,7 +211,7 @@ describe('the built server', () => {
     expect((await server.api.post('/users', newUser())).status).toBe(201);
   });
 
-  it('starts with `npm run start:prod`, as API.md documents, and stops when npm gets SIGTERM', async () => {
+  it('starts with `npm run start:prod`, as docs/API.md documents, and stops when npm gets SIGTERM', async () => {
     const port = await freePort();
     // Its own process group, so that nothing it started can outlive the test.
     const npm = spawn('npm', ['run', '--silent', 'start:prod'], {

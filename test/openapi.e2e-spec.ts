@@ -1,5 +1,12 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OPENAPI_FILE, openApiFileText } from '../src/openapi-document.js';
+import { REPO_ROOT } from './support/dockerfile.js';
 import type { Api } from './support/http.js';
+import { run } from './support/processes.js';
 import {
   createTestDatabase,
   startApp,
@@ -41,7 +48,7 @@ interface OpenApiDocument {
 
 const MAX_ID = 2_147_483_647;
 const ERROR_SCHEMA = '#/components/schemas/ErrorResponseDto';
-/** Served but not documented: Swagger's own routes, and /metrics (API.md). */
+/** Served but not documented: Swagger's own routes, and /metrics (docs/API.md). */
 const NOT_DOCUMENTED = /^\/(docs|metrics)(\/|-|$)/;
 
 /** Turns Fastify's route tree (printRoutes) into "METHOD /path" entries. */
@@ -61,6 +68,17 @@ function registeredRoutes(tree: string): string[] {
   }
   return routes;
 }
+
+const STALE = `${OPENAPI_FILE} is stale: run npm run openapi`;
+
+/** Preloaded into the generator: opening any socket ends it with code 3. */
+const NO_CONNECTIONS = `data:text/javascript,${encodeURIComponent(
+  `import net from 'node:net';
+  net.Socket.prototype.connect = function () {
+    console.error('the generator opened a connection');
+    process.exit(3);
+  };`,
+)}`;
 
 /** `/users/:id` in Fastify is `/users/{id}` in OpenAPI. */
 const toOpenApiPath = (path: string) => path.replace(/:(\w+)/g, '{$1}');
@@ -384,5 +402,40 @@ describe('OpenAPI document and Swagger UI', () => {
 
   it.each(['/health', '/health/ready'])('documents the 503 of %s', (path) => {
     expect(document.paths[path].get.responses['503']).toBeDefined();
+  });
+
+  describe(`the committed ${OPENAPI_FILE}`, () => {
+    it('is the document the server serves', () => {
+      const path = join(REPO_ROOT, OPENAPI_FILE);
+      const committed = existsSync(path)
+        ? readFileSync(path, 'utf8')
+        : '(missing)';
+      assert.equal(openApiFileText(document), committed, STALE);
+    });
+
+    it('is what `npm run openapi` writes, without PostgreSQL or Redis', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'users-api-openapi-'));
+      try {
+        const written = join(dir, 'openapi.json');
+        // The e2e global setup has just built dist/, as the npm script does.
+        const finished = await run(
+          [
+            process.execPath,
+            '--import',
+            NO_CONNECTIONS,
+            'dist/src/write-openapi.js',
+            written,
+          ],
+          { cwd: REPO_ROOT, env: process.env, timeoutMs: 20_000 },
+        );
+        expect(finished).toMatchObject({
+          code: 0,
+          output: `wrote ${written}\n`,
+        });
+        expect(await readFile(written, 'utf8')).toBe(openApiFileText(document));
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
   });
 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { probe, sleep } from './http-probe.mjs';
 
-// API.md's liveness route: it touches neither PostgreSQL nor Redis.
+// docs/API.md's liveness route: it touches neither PostgreSQL nor Redis.
 export const LIVENESS_PATH = '/health/live';
 
 const POLL_INTERVAL_MS = 5;

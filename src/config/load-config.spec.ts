@@ -16,7 +16,7 @@ const problemsOf = (env: Record<string, string>) =>
   errorOf(env)?.problems ?? [];
 
 describe('loadConfig', () => {
-  it('uses the defaults of API.md when nothing is set', () => {
+  it('uses the documented defaults when nothing is set', () => {
     const config = loadConfig({});
 
     expect(config).toBeInstanceOf(AppConfig);
@@ -40,7 +40,7 @@ describe('loadConfig', () => {
     });
   });
 
-  it('reads every variable of API.md', () => {
+  it('reads every documented variable', () => {
     const config = loadConfig({
       PORT: '8080',
       POSTGRES_HOST: 'db',

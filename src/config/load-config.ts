@@ -98,7 +98,7 @@ function isOrigin(value: string): boolean {
 
 /**
  * Builds the typed configuration from the environment.
- * Defaults suit a developer machine; API.md "Configuration" lists them.
+ * Defaults suit a developer machine; README "Configuration" lists them.
  * @throws InvalidConfigError naming every bad variable and why.
  */
 export function loadConfig(env: Env): AppConfig {

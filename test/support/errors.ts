@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Reply } from './http.js';
 
 /**
- * Asserts the one error body of API.md, exactly `{statusCode, error, message}`
+ * Asserts the one error body of docs/API.md, exactly `{statusCode, error, message}`
  * with the reason phrase of `status`, sent as JSON; returns its messages.
  */
 export function expectErrorReply(reply: Reply, status: number): string[] {

@@ -1,6 +1,6 @@
 import * as fc from 'fast-check';
 
-/** The limits API.md sets; generators aim at both sides of them. */
+/** The limits docs/API.md sets; generators aim at both sides of them. */
 export const NAME_MAX_CODE_POINTS = 100;
 export const EMAIL_MAX_LENGTH = 120;
 export const BODY_LIMIT_BYTES = 100_000;
