@@ -347,20 +347,28 @@ describe('OpenAPI document and Swagger UI', () => {
   );
 
   it.each([
-    ['post', '/users', ['400', '401', '409', '413', '415', '429', '503']],
+    [
+      'post',
+      '/users',
+      ['400', '401', '409', '413', '415', '422', '429', '503'],
+    ],
     ['get', '/users', ['400', '429', '503']],
     ['get', '/users/{id}', ['400', '404', '429', '503']],
     [
       'put',
       '/users/{id}',
-      ['400', '401', '404', '409', '413', '415', '429', '503'],
+      ['400', '401', '404', '409', '412', '413', '415', '428', '429', '503'],
     ],
     [
       'patch',
       '/users/{id}',
-      ['400', '401', '404', '409', '413', '415', '429', '503'],
+      ['400', '401', '404', '409', '412', '413', '415', '428', '429', '503'],
     ],
-    ['delete', '/users/{id}', ['400', '401', '404', '429', '503']],
+    [
+      'delete',
+      '/users/{id}',
+      ['400', '401', '404', '412', '428', '429', '503'],
+    ],
   ])(
     'documents the errors of %s %s in the one error schema',
     (method, path, statuses) => {
@@ -398,6 +406,88 @@ describe('OpenAPI document and Swagger UI', () => {
       'statusCode',
     ]);
     expect(error.properties!.statusCode).toMatchObject({ type: 'integer' });
+  });
+
+  /** The header parameters of an operation, by name. */
+  const headersOf = (operation: Operation) =>
+    Object.fromEntries(
+      (operation.parameters ?? [])
+        .filter((parameter) => parameter.in === 'header')
+        .map((parameter) => [parameter.name, parameter]),
+    );
+
+  it.each([
+    ['get', '/users'],
+    ['get', '/users/{id}'],
+  ])(
+    'documents revalidation of %s %s: If-None-Match, the ETag and a 304 without body',
+    (method, path) => {
+      const operation = document.paths[path][method];
+      expect(headersOf(operation)['If-None-Match']).toMatchObject({
+        required: false,
+        schema: { type: 'string' },
+      });
+      const ok = operation.responses['200'] as { headers?: object };
+      const notModified = operation.responses['304'] as {
+        description?: string;
+        headers?: object;
+        content?: unknown;
+      };
+      for (const response of [ok, notModified]) {
+        expect(Object.keys(response.headers ?? {})).toEqual(
+          expect.arrayContaining(['ETag', 'X-Cache']),
+        );
+      }
+      expect(notModified.description).toEqual(expect.any(String));
+      expect(notModified.content).toBeUndefined();
+    },
+  );
+
+  it.each([
+    ['put', '200'],
+    ['patch', '200'],
+    ['delete', '204'],
+  ])(
+    'documents If-Match on %s /users/{id}, which Swagger UI can send',
+    (method) => {
+      const operation = document.paths['/users/{id}'][method];
+      expect(headersOf(operation)['If-Match']).toMatchObject({
+        required: false,
+        description: expect.stringContaining('412'),
+        schema: { type: 'string' },
+      });
+    },
+  );
+
+  it.each([
+    ['post', '/users', '201'],
+    ['put', '/users/{id}', '200'],
+    ['patch', '/users/{id}', '200'],
+  ])(
+    'documents the ETag of the user that %s %s answers',
+    (method, path, status) => {
+      const response = document.paths[path][method].responses[status] as {
+        headers?: Record<string, unknown>;
+      };
+      expect(response.headers?.ETag).toMatchObject({
+        schema: { type: 'string' },
+      });
+    },
+  );
+
+  it('documents Idempotency-Key on POST /users, and Idempotent-Replayed on its 201', () => {
+    const operation = document.paths['/users'].post;
+    expect(headersOf(operation)['Idempotency-Key']).toMatchObject({
+      required: false,
+      description: expect.stringContaining('Idempotent-Replayed'),
+      schema: { type: 'string' },
+    });
+    const created = operation.responses['201'] as {
+      headers?: Record<string, unknown>;
+    };
+    expect(Object.keys(created.headers ?? {})).toEqual(
+      expect.arrayContaining(['Location', 'ETag', 'Idempotent-Replayed']),
+    );
   });
 
   it.each(['/health', '/health/ready'])('documents the 503 of %s', (path) => {
