@@ -80,6 +80,14 @@ const NO_CONNECTIONS = `data:text/javascript,${encodeURIComponent(
   };`,
 )}`;
 
+/** The header parameters of an operation, by name. */
+const headersOf = (operation: Operation) =>
+  Object.fromEntries(
+    (operation.parameters ?? [])
+      .filter((parameter) => parameter.in === 'header')
+      .map((parameter) => [parameter.name, parameter]),
+  );
+
 /** `/users/:id` in Fastify is `/users/{id}` in OpenAPI. */
 const toOpenApiPath = (path: string) => path.replace(/:(\w+)/g, '{$1}');
 
@@ -407,14 +415,6 @@ describe('OpenAPI document and Swagger UI', () => {
     ]);
     expect(error.properties!.statusCode).toMatchObject({ type: 'integer' });
   });
-
-  /** The header parameters of an operation, by name. */
-  const headersOf = (operation: Operation) =>
-    Object.fromEntries(
-      (operation.parameters ?? [])
-        .filter((parameter) => parameter.in === 'header')
-        .map((parameter) => [parameter.name, parameter]),
-    );
 
   it.each([
     ['get', '/users'],

@@ -1,12 +1,14 @@
 import { createServer, type Server, type Socket, connect } from 'node:net';
 
-type Mode = 'pass' | 'refuse' | 'blackhole';
+type Mode = 'pass' | 'refuse' | 'blackhole' | 'drop-replies';
 
 /**
  * A TCP proxy on 127.0.0.1 between the app and PostgreSQL or Redis, to make
  * partitions on demand: `refuse()` drops every connection and resets new
  * ones, `blackhole()` keeps connections open but lets no byte through (a hung
- * peer), `restore()` passes traffic again.
+ * peer), `dropReplies()` lets new connections' requests through but none of
+ * their replies (an answer lost on its way back), `restore()` passes traffic
+ * again.
  */
 export class TcpProxy {
   private mode: Mode = 'pass';
@@ -49,6 +51,11 @@ export class TcpProxy {
     }
   }
 
+  /** For connections made from now on: requests reach the target, replies are lost. */
+  dropReplies(): void {
+    this.mode = 'drop-replies';
+  }
+
   /**
    * Passes traffic again, also on connections held in the blackhole (what
    * they queued meanwhile goes through, as after a healed partition);
@@ -87,9 +94,11 @@ export class TcpProxy {
     };
     client.on('close', forget);
     upstream.on('close', forget);
-    if (this.mode === 'pass') {
+    if (this.mode === 'pass' || this.mode === 'drop-replies') {
       client.pipe(upstream);
-      upstream.pipe(client);
     }
+    if (this.mode === 'pass') upstream.pipe(client);
+    // Dropped replies still have to be read, or the target would stall.
+    if (this.mode === 'drop-replies') upstream.resume();
   }
 }
