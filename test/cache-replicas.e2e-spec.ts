@@ -69,20 +69,32 @@ describe('response cache across replicas', () => {
     ]);
 
     const writes = 120;
+    let previousTag = (await a.get(item)).headers.get('etag')!;
     for (let k = 1; k <= writes; k += 1) {
       const writer = k % 3 === 0 ? b : a;
       const other = writer === a ? b : a;
       const reply = await writer.patch(item, { name: `v${k}` });
       expect(reply.status).toBe(200);
       acknowledged = k;
-      const [onOther, pageOnOther, onWriter] = await Promise.all([
-        other.get(item),
-        other.get(page),
-        writer.get(item),
-      ]);
+      const tag = reply.headers.get('etag')!;
+      const [onOther, pageOnOther, onWriter, revalidatedOld, revalidated] =
+        await Promise.all([
+          other.get(item),
+          other.get(page),
+          writer.get(item),
+          // Read-your-writes holds for tags too: never a 304 for the old one.
+          other.get(item, { 'if-none-match': previousTag }),
+          other.get(item, { 'if-none-match': tag }),
+        ]);
       expect(onOther.body.name).toBe(`v${k}`);
       expect(pageOnOther.body.data[0].name).toBe(`v${k}`);
       expect(onWriter.body.name).toBe(`v${k}`);
+      expect([revalidatedOld.status, revalidatedOld.body?.name]).toEqual([
+        200,
+        `v${k}`,
+      ]);
+      expect(revalidated.status).toBe(304);
+      previousTag = tag;
     }
     writesDone.abort();
     await Promise.all(readers);
@@ -106,7 +118,7 @@ describe('response cache across replicas', () => {
       const connected = (await replica()).api;
       const user = (await connected.post('/users', newUser('Before'))).body;
       const item = `/users/${user.id}`;
-      await connected.get(item);
+      const oldTag = (await connected.get(item)).headers.get('etag')!;
       expect((await connected.get(item)).headers.get('x-cache')).toBe('HIT');
 
       proxy.refuse();
@@ -119,8 +131,20 @@ describe('response cache across replicas', () => {
         1000,
         'the connected replica to serve the write',
       );
+      await waitFor(
+        async () =>
+          (await connected.get(item, { 'if-none-match': oldTag })).status ===
+          200,
+        1000,
+        'the connected replica to stop answering 304 for the old tag',
+      );
       expect(Date.now() - acknowledgedAt).toBeLessThan(1000);
       expect((await connected.get(item)).body.name).toBe('After');
+      const revalidated = await connected.get(item, {
+        'if-none-match': oldTag,
+      });
+      expect(revalidated.status).toBe(200);
+      expect(revalidated.headers.get('etag')).toBe(write.headers.get('etag'));
     } finally {
       await proxy.close();
     }
