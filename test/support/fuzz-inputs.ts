@@ -310,6 +310,48 @@ export const contentType = fc.constantFrom(
   ';',
 );
 
+const headerCharacters = (min: number, max: number, maxLength: number) =>
+  fc.string({
+    unit: fc.integer({ min, max }).map((code) => String.fromCharCode(code)),
+    maxLength,
+  });
+
+/**
+ * What may arrive in If-Match, If-None-Match or Idempotency-Key: tag lists
+ * well and badly formed, and any text a header can carry (visible ASCII,
+ * spaces, tabs and Latin-1).
+ */
+export const headerValue = fc.oneof(
+  fc.constantFrom(
+    '*',
+    '""',
+    '"',
+    'W/',
+    'W/"1"',
+    '"1", W/"2"',
+    ',',
+    ', ,',
+    '"a" "b"',
+    '*, "1"',
+    '"99999999999999999999"',
+    '"-1"',
+    '"1.5"',
+    'k'.repeat(256),
+    `"${'k'.repeat(255)}"`,
+  ),
+  fc
+    .array(fc.tuple(fc.boolean(), headerCharacters(0x21, 0x7e, 20)), {
+      maxLength: 5,
+    })
+    .map((tags) =>
+      tags.map(([weak, tag]) => `${weak ? 'W/' : ''}"${tag}"`).join(', '),
+    ),
+  headerCharacters(0x20, 0x7e, 300),
+  headerCharacters(0x09, 0xff, 40).filter(
+    (value) => !/[\x0a-\x1f\x7f]/.test(value),
+  ),
+);
+
 /** What may stand where a path wants a user id. */
 export const oddIdSegment = fc.oneof(
   fc.constantFrom(
