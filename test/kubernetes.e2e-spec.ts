@@ -205,10 +205,6 @@ function resourceProblems(objects: readonly KubernetesObject[]): string[] {
   );
 }
 
-function copyOf<T>(value: T): T {
-  return structuredClone(value);
-}
-
 describe.each([
   ['base', base, baseObjects],
   ['overlays/local', local, local.objects],
@@ -252,7 +248,7 @@ describe.each([
     expect(() => apiConfig(objects)).not.toThrow();
   });
 
-  it('takes credentials and the API key from the Secret, and nothing else from it', () => {
+  it('takes credentials and the API key from the Secret, and only those', () => {
     expect(variablesFromSecrets(objects)).toEqual([...SECRET_VARIABLES].sort());
     for (const configMap of objectsOf(objects, 'ConfigMap')) {
       expect(
@@ -275,9 +271,11 @@ describe.each([
   it('points the Service, PDB, NetworkPolicy, spread constraints and HPA at the API pods', () => {
     const deployment = theObject(objects, 'Deployment', API);
     const podLabels = deployment.spec!.template.metadata!.labels!;
-    const selects = (selector: Record<string, string> | undefined) =>
+    // An empty selector would select every pod of the namespace.
+    const selects = (selector: Record<string, string> | undefined) => {
+      expect(Object.keys(selector ?? {})).not.toEqual([]);
       expect(podLabels).toMatchObject(selector!);
-    expect(deployment.spec!.selector.matchLabels).toBeDefined();
+    };
     selects(deployment.spec!.selector.matchLabels);
     selects(theObject(objects, 'Service', API).spec!.selector);
     selects(
@@ -491,7 +489,9 @@ describe('the API configured by the base, running', () => {
 
 describe('the checks above, on broken manifests', () => {
   it('finds a misspelled field, a value of the wrong type and a value outside an enum', async () => {
-    const deployment: any = copyOf(theObject(baseObjects, 'Deployment', API));
+    const deployment: any = structuredClone(
+      theObject(baseObjects, 'Deployment', API),
+    );
     const [container] = deployment.spec.template.spec.containers;
     container.livenesProbe = container.livenessProbe;
     delete container.livenessProbe;
@@ -509,7 +509,7 @@ describe('the checks above, on broken manifests', () => {
   });
 
   it('finds a variable the service does not read', () => {
-    const objects = copyOf(baseObjects);
+    const objects = structuredClone(baseObjects);
     apiContainer(objects).env!.push({
       name: 'POSTGRES_POOL',
       value: '10',
@@ -518,7 +518,7 @@ describe('the checks above, on broken manifests', () => {
   });
 
   it('finds a Service that sends traffic to another port than PORT', () => {
-    const objects = copyOf(baseObjects);
+    const objects = structuredClone(baseObjects);
     theObject(objects, 'Service', API).spec!.ports![0].targetPort = 8080;
     expect(apiPorts(objects)).toMatchObject({
       PORT: 3000,
@@ -527,13 +527,13 @@ describe('the checks above, on broken manifests', () => {
   });
 
   it('finds a pool too large for max_connections at the HPA maximum', () => {
-    const objects = copyOf(baseObjects);
+    const objects = structuredClone(baseObjects);
     theObject(objects, 'ConfigMap').data!.POSTGRES_POOL_SIZE = '20';
     expect(connectionsAtPeak(objects)).toBeGreaterThan(MAX_CONNECTIONS);
   });
 
   it('finds a password given in the manifest instead of the Secret', () => {
-    const objects = copyOf(baseObjects);
+    const objects = structuredClone(baseObjects);
     const password = apiContainer(objects).env!.find(
       ({ name }) => name === 'POSTGRES_PASSWORD',
     )!;
@@ -543,7 +543,7 @@ describe('the checks above, on broken manifests', () => {
   });
 
   it('finds a pod running as root and a container that may write its root filesystem', () => {
-    const objects = copyOf(local.objects);
+    const objects = structuredClone(local.objects);
     const pod = theObject(objects, 'StatefulSet', 'postgres').spec!.template
       .spec!;
     pod.securityContext!.runAsUser = 0;
