@@ -8,6 +8,7 @@ import {
   portsOf,
   readComposeFile,
 } from './support/compose-file.js';
+import { variablesTheServiceReads } from './support/config-variables.js';
 import { REPO_ROOT } from './support/dockerfile.js';
 
 /** What Compose sets for api itself: where things are inside its network. */
@@ -18,23 +19,6 @@ const SET_BY_COMPOSE = new Set([
   'REDIS_HOST',
   'REDIS_PORT',
 ]);
-
-/** Every variable `loadConfig` reads, found by watching it read. */
-function variablesTheServiceReads(): Set<string> {
-  const names = new Set<string>();
-  loadConfig(
-    new Proxy(
-      {},
-      {
-        get: (_, name) => {
-          if (typeof name === 'string') names.add(name);
-          return undefined;
-        },
-      },
-    ),
-  );
-  return names;
-}
 
 function dotEnvExampleNames(): string[] {
   return readFileSync(join(REPO_ROOT, '.env.example'), 'utf8')
