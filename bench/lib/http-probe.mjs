@@ -4,8 +4,8 @@ import { get } from 'node:http';
  * One request outside the measured load, to check what a scenario is about
  * to hit. node:http rather than fetch: fetch loads undici on first use, which
  * would show up in the start-to-ready time.
- * @returns {Promise<{ status: number, cache: string | null } | null>} null
- *   when nothing answers (yet).
+ * @returns {Promise<{ status: number, cache: string | null, etag: string | null } | null>}
+ *   null when nothing answers (yet).
  */
 export function probe(url, headers = {}) {
   return new Promise((resolve) => {
@@ -16,6 +16,7 @@ export function probe(url, headers = {}) {
         resolve({
           status: response.statusCode ?? 0,
           cache: headerValue(response.headers['x-cache']),
+          etag: headerValue(response.headers.etag),
         }),
       );
     });

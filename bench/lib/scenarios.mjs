@@ -59,7 +59,23 @@ export const SCENARIOS = /** @type {Scenario[]} */ ([
       const path = `/users/${middleOf(seeded)}`;
       return {
         plan: fixedGet(path),
-        ...expectCache('HIT', await warmCache(url + path)),
+        ...expectCache('HIT', (await warmCache(url + path)).cache),
+      };
+    },
+  },
+  {
+    name: 'get-hit-304',
+    title: 'GET /users/{id}, cache hit, If-None-Match → 304',
+    ceiling: 'redis-get',
+    prepare: async ({ url, seeded }) => {
+      const path = `/users/${middleOf(seeded)}`;
+      const headers = { 'if-none-match': (await warmCache(url + path)).etag };
+      const reply = await probe(url + path, headers);
+      return {
+        plan: fixedGet(path, headers),
+        ...(reply?.status === 304
+          ? expectCache('HIT', reply.cache)
+          : { failure: `expected 304, got ${reply?.status ?? 'nothing'}` }),
       };
     },
   },
@@ -92,6 +108,15 @@ export const SCENARIOS = /** @type {Scenario[]} */ ([
     prepare: async () => ({ plan: postNewUsers(), warmupPlan: postNewUsers() }),
   },
   {
+    name: 'post-idempotent',
+    title: 'POST /users with an Idempotency-Key',
+    ceiling: 'insert',
+    prepare: async () => {
+      const keyed = () => postNewUsers({ idempotencyKeys: true });
+      return { plan: keyed(), warmupPlan: keyed() };
+    },
+  },
+  {
     name: 'get-miss',
     title: 'GET /users/{id}, cache miss',
     ceiling: 'pk-select',
@@ -107,7 +132,7 @@ function middleOf({ first, count }) {
 /**
  * Reads `url` until the cache answers HIT: the store after a miss may land
  * just after the response.
- * @returns {Promise<string | null>} the last X-Cache value
+ * @returns {Promise<{ cache: string | null, etag: string | null }>} the last reply
  */
 async function warmCache(url) {
   let reply;
@@ -119,7 +144,7 @@ async function warmCache(url) {
     if (reply.cache !== 'MISS') break;
     await sleep(20);
   }
-  return reply.cache;
+  return reply;
 }
 
 /** @returns {Pick<Preparation, 'failure'>} */

@@ -6,6 +6,10 @@ export const TARGETS = {
   pageP99Spread: 1.5,
   /** The table size at which the page spread is judged. */
   pageSpreadRows: 1_000_000,
+  /** req/s of a 304 on the hit path over a hit's: it may cost no more. */
+  revalidationVsHit: 1,
+  /** req/s of POST with an Idempotency-Key over without: at most 25% more cost. */
+  idempotentPostVsPost: 1 / 1.25,
 };
 
 /**
@@ -62,6 +66,22 @@ export function runChecks(run) {
       result: verdict(startup.exit.code === 0),
     },
   ];
+  checks.push(
+    ...rateChecks(run, [
+      [
+        'get-hit-304',
+        'get-hit',
+        'revalidation (304) vs hit, req/s',
+        TARGETS.revalidationVsHit,
+      ],
+      [
+        'post-idempotent',
+        'post',
+        'POST with Idempotency-Key vs without, req/s',
+        TARGETS.idempotentPostVsPost,
+      ],
+    ]),
+  );
   const first = p99Of(run, 'page-first');
   const deep = p99Of(run, 'page-deep');
   if (first && deep) {
@@ -103,6 +123,33 @@ export function compareTableSizes(runs) {
       },
     ];
   });
+}
+
+/**
+ * One scenario's req/s over another's, measured in the same run.
+ * @param {import('./table-size-run.mjs').TableSizeRun} run
+ * @param {[string, string, string, number][]} pairs scenario, baseline, check, minimum
+ * @returns {Check[]}
+ */
+function rateChecks(run, pairs) {
+  return pairs.flatMap(([name, baseline, check, minimum]) => {
+    const rps = rpsOf(run, name);
+    const baselineRps = rpsOf(run, baseline);
+    if (!rps || !baselineRps) return [];
+    const ratio = rps / baselineRps;
+    return [
+      {
+        check,
+        value: `${ratio.toFixed(2)}× (${Math.round(rps)} vs ${Math.round(baselineRps)})`,
+        target: `≥ ${minimum.toFixed(2)}×`,
+        result: verdict(ratio >= minimum),
+      },
+    ];
+  });
+}
+
+function rpsOf(run, scenario) {
+  return run.scenarios.find((s) => s.name === scenario)?.load?.rps;
 }
 
 function p99Of(run, scenario) {

@@ -29,7 +29,10 @@ export async function runAutocannon(baseUrl, plan, { duration, connections }) {
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     socketErrors: result.errors,
-    non2xx: result.non2xx,
+    // As wrk counts them: from 400 up (a 304 is a success).
+    non2xx: Object.entries(result.statusCodeStats)
+      .filter(([status]) => Number(status) >= 400)
+      .reduce((sum, [, { count }]) => sum + count, 0),
   };
 }
 
@@ -55,7 +58,9 @@ function requestFor(plan) {
             ...request,
             method: 'POST',
             path: '/users',
-            headers: JSON_HEADERS,
+            headers: plan.idempotencyKeys
+              ? { ...JSON_HEADERS, 'idempotency-key': `${plan.token}-${n}` }
+              : JSON_HEADERS,
             body: JSON.stringify({
               name: `Bench User ${n}`,
               email: `${plan.token}-${n}@bench.example`,

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
  * What a load run sends, in terms both drivers (wrk, autocannon) implement.
  * @typedef {{ kind: 'fixed', path: string, headers: Record<string, string> }
  *   | { kind: 'get-ids', path: string, first: number, count: number }
- *   | { kind: 'post-users', token: string }
+ *   | { kind: 'post-users', token: string, idempotencyKeys: boolean }
  *   | { kind: 'put-users', first: number, count: number }} RequestPlan
  */
 
@@ -27,10 +27,15 @@ export const getEachId = (path, ids) => ({
   count: ids.count,
 });
 
-/** @returns {RequestPlan} POST /users with a new address every time. */
-export const postNewUsers = () => ({
+/**
+ * @param {{ idempotencyKeys?: boolean }} [options] with a new
+ *   `Idempotency-Key` on each request too
+ * @returns {RequestPlan} POST /users with a new address every time.
+ */
+export const postNewUsers = ({ idempotencyKeys = false } = {}) => ({
   kind: 'post-users',
   token: `b${randomBytes(4).toString('hex')}`,
+  idempotencyKeys,
 });
 
 /**
@@ -51,7 +56,8 @@ export const putEachId = (ids) => ({
  * @property {number} p50Ms
  * @property {number} p99Ms
  * @property {number} socketErrors connect, read, write errors and timeouts
- * @property {number} non2xx responses with an error status
+ * @property {number} non2xx responses with an error status (400 and up; a
+ *   304 is a success)
  */
 
 /**

@@ -70,7 +70,11 @@ function scriptFor(plan, threads) {
         args: [plan.path, plan.first, plan.count, threads],
       };
     case 'post-users':
-      return { script: 'post-users.lua', path: '/', args: [plan.token] };
+      return {
+        script: 'post-users.lua',
+        path: '/',
+        args: [plan.token, plan.idempotencyKeys ? 'keys' : 'no-keys'],
+      };
     case 'put-users':
       return {
         script: 'put-users.lua',
