@@ -339,6 +339,19 @@ describe('fuzzed input', { timeout: PROPERTY_TIMEOUT_MS }, () => {
     return reply;
   }
 
+  /** Sends verbatim with `headers` (JSON content type); checks what every reply owes. */
+  const sendWith = async (
+    sent: Sent,
+    headers: Record<string, string>,
+  ): Promise<Reply> => {
+    const reply = await api.sendVerbatim(sent.method, sent.target, {
+      body: sent.body,
+      headers: { 'content-type': JSON_TYPE, ...headers },
+    });
+    explained(sent, reply, () => expectWellFormed(sent, reply));
+    return reply;
+  };
+
   /** Run at the end of every test: the state the fuzzing must never break. */
   async function expectStateConsistent(): Promise<void> {
     // The app runs in this process, so a polluted prototype would show here.
@@ -413,17 +426,6 @@ describe('fuzzed input', { timeout: PROPERTY_TIMEOUT_MS }, () => {
     .filter((update) => Object.keys(update).length > 0);
 
   it('If-None-Match, If-Match and Idempotency-Key with arbitrary values: never a 5xx, only answers the contract allows', async () => {
-    const sendWith = async (
-      sent: Sent,
-      headers: Record<string, string>,
-    ): Promise<Reply> => {
-      const reply = await api.sendVerbatim(sent.method, sent.target, {
-        body: sent.body,
-        headers: { 'content-type': JSON_TYPE, ...headers },
-      });
-      explained(sent, reply, () => expectWellFormed(sent, reply));
-      return reply;
-    };
     await holds(
       fc.asyncProperty(
         fc.nat(),
