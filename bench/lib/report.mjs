@@ -61,7 +61,7 @@ function renderRun(run) {
         load ? ms(load.p50Ms) : '—',
         load ? ms(load.p99Ms) : '—',
         load ? `${load.socketErrors} / ${load.non2xx}` : '—',
-        CEILINGS[scenario.ceiling].title,
+        scenario.ceiling ? CEILINGS[scenario.ceiling].title : '—',
         ratio(scenario),
         scenario.minRatio === undefined
           ? '0 errors'
@@ -88,9 +88,12 @@ function renderRun(run) {
   }
   lines.push('', ...checkTable(runChecks(run)));
   const notes = run.scenarios.flatMap((s) =>
-    [...s.failures, ...tableSize(s, run.rows), ...suspectRatio(s)].map(
-      (note) => `- ${s.name}: ${note}`,
-    ),
+    [
+      ...s.failures,
+      ...tableSize(s, run.rows),
+      ...suspectRatio(s),
+      ...(s.staleReads?.examples ?? []),
+    ].map((note) => `- ${s.name}: ${note}`),
   );
   if (notes.length > 0) lines.push('', 'Notes:', '', ...notes);
   return lines;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { SERVICE_ENTRY } from './build.mjs';
-import { CEILINGS, startCeiling } from './ceilings.mjs';
+import { CEILINGS, compareWithService, startCeiling } from './ceilings.mjs';
 import {
   CEILING_TABLE,
   countUsers,
@@ -25,10 +25,12 @@ const TIMED_STARTS = 3;
  * @typedef {object} ScenarioResult
  * @property {string} name
  * @property {string} title
- * @property {string} ceiling
+ * @property {string} [ceiling]
  * @property {number} [minRatio]
  * @property {LoadResult | null} load null when its preparation failed
- * @property {number | null} ratio req/s over the ceiling's req/s
+ * @property {number | null} ratio req/s over the ceiling's req/s, if it has one
+ * @property {import('./stale-reads.mjs').StaleReadResult} [staleReads] the
+ *   checks made while the load ran (the mix)
  * @property {{ processMb: number, totalMb: number } | null} peakRss during the
  *   load: the largest service process, and all of them (cluster workers)
  * @property {number} tableRows users in the table when its load began
@@ -42,7 +44,13 @@ const TIMED_STARTS = 3;
  * @property {{ processMb: number, totalMb: number, highWaterMarkMb: number }} rss
  *   peaks under load, and the kernel's peak over the whole life of a process
  * @property {ScenarioResult[]} scenarios
- * @property {Record<string, { title: string, load: LoadResult }>} ceilings
+ * @property {Record<string, CeilingResult>} ceilings
+ *
+ * @typedef {object} CeilingResult
+ * @property {string} title
+ * @property {LoadResult} load
+ * @property {string | null} [differs] how its answer differs from the
+ *   service's; null when it does not; absent for a ceiling without a sample
  */
 
 /**
@@ -123,20 +131,31 @@ async function runScenarios(service, seeded, run) {
     connections: options.connections,
     threads: options.threads,
   };
-  const load = async (url, plan, warmupPlan = plan) => {
+  /**
+   * The warm-up, then the measured load with `checker` running beside it.
+   * @returns {Promise<{ measured: LoadResult, checked?: any }>}
+   */
+  const load = async (url, plan, warmupPlan = plan, checker = undefined) => {
     if (settings.warmup > 0) {
       await driver.run(url, warmupPlan, {
         ...settings,
         duration: settings.warmup,
       });
     }
-    return driver.run(url, plan, settings);
+    const running = checker?.();
+    const measured = await driver
+      .run(url, plan, settings)
+      .catch(async (error) => {
+        await running?.stop();
+        throw error;
+      });
+    return { measured, checked: await running?.stop() };
   };
 
-  /** @type {Record<string, { title: string, load: LoadResult }>} */
+  /** @type {Record<string, CeilingResult>} */
   const ceilings = {};
   const measureCeiling = async (name) => {
-    if (ceilings[name]) return;
+    if (!name || ceilings[name]) return;
     run.progress(`rows=${rows}: ceiling ${name}`);
     const ceiling = await startCeiling(name, {
       postgres: {
@@ -149,10 +168,17 @@ async function runScenarios(service, seeded, run) {
       table: CEILING_TABLE,
     });
     try {
+      const differs = await compareWithService(
+        name,
+        ceiling.url,
+        service.url,
+        seeded,
+      );
       const plan = () => CEILINGS[name].plan(seeded);
       ceilings[name] = {
         title: CEILINGS[name].title,
-        load: await load(ceiling.url, plan(), plan()),
+        load: (await load(ceiling.url, plan(), plan())).measured,
+        differs,
       };
     } finally {
       await ceiling.stop();
@@ -188,9 +214,18 @@ async function runScenarios(service, seeded, run) {
     if (prepared.plan) {
       const sampler = new RssSampler(service.pid);
       sampler.start();
-      result.load = await load(service.url, prepared.plan, prepared.warmupPlan);
+      const { measured, checked } = await load(
+        service.url,
+        prepared.plan,
+        prepared.warmupPlan,
+        prepared.staleReads,
+      );
+      result.load = measured;
+      if (checked) result.staleReads = checked;
       result.peakRss = sampler.stop();
-      result.ratio = result.load.rps / ceilings[scenario.ceiling].load.rps;
+      result.ratio = scenario.ceiling
+        ? result.load.rps / ceilings[scenario.ceiling].load.rps
+        : null;
       const problem = prepared.check?.(result.load);
       if (problem) result.failures.push(problem);
     }
