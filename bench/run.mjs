@@ -47,6 +47,7 @@ const report = {
     driverVersion: driver.version,
     duration: options.duration,
     warmup: options.warmup,
+    soak: options.soak,
     connections: options.connections,
     threads: driver.name === 'wrk' ? options.threads : 1,
     workers: options.workers,

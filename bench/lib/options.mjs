@@ -1,5 +1,10 @@
 import { parseArgs } from 'node:util';
+import { CEILINGS } from './ceilings.mjs';
+import { DEPLOYMENT_MANIFEST, FALLBACK_MEMORY_LIMIT } from './memory-limit.mjs';
 import { SCENARIOS } from './scenarios.mjs';
+import { TARGETS } from './targets.mjs';
+
+const rows = (count) => count.toLocaleString('en-US');
 
 export const USAGE = `Usage: npm run bench -- [options]
 
@@ -9,14 +14,44 @@ export const USAGE = `Usage: npm run bench -- [options]
   --warmup S          seconds of unmeasured load before each (default 1)
   --connections C     open connections (default 32)
   --threads T         load generator threads (default 2)
-  --only a,b          scenarios to run (default all): ${SCENARIOS.map((s) => s.name).join(', ')}
+  --only a,b          scenarios to run (default all, see below)
+  --soak S            instead of the scenarios, the mix alone for S seconds
+                      (e.g. 600), one load a minute, no warm-up; RSS sampled
+                      every 10 s (default: no soak; not with --only)
   --workers N         CLUSTER_WORKERS for the service (default 1)
   --driver D          wrk or autocannon (default: wrk when installed)
   --log-level L       LOG_LEVEL for the service (default info, as the service's own default)
   --database NAME     database to create and drop (default users_api_bench)
   --out DIR           where results go (default bench/results)
   --quick             smoke run: 200 rows, 1 s, no warm-up, 8 connections, 1 thread
-  --help`;
+  --help
+
+Scenarios, in the order they run [ceiling]:
+${SCENARIOS.map(
+  (s) =>
+    `  ${s.name.padEnd(17)} ${s.title} [${s.ceiling ?? 'none'}]` +
+    (s.minRatio === undefined ? '' : `, ≥ ${s.minRatio * 100}% of it`),
+).join('\n')}
+
+Ceilings, node:http doing only the I/O a scenario needs (bench/ceilings/):
+${Object.entries(CEILINGS)
+  .map(([name, { title }]) => `  ${name.padEnd(17)} ${title}`)
+  .join('\n')}
+
+Checks, per table size (INFO marks one judged only from ${rows(TARGETS.judgedFromRows)} rows):
+  every scenario: 0 errors and non-2xx; p99 ≤ ${TARGETS.tailSpread}× p50 (INFO)
+  start to ready ≤ ${TARGETS.readyMs} ms; peak RSS ≤ ${TARGETS.rssMb} MB; exit 0 on SIGTERM
+  page p99, near the end vs first page (INFO), and largest vs smallest --rows: ≤ ${TARGETS.pageP99Spread}×
+  uncached page cost: req/s of get-no-cache over page-first ≤ ${TARGETS.uncachedPageCost}
+  304 vs hit ≥ ${TARGETS.revalidationVsHit}×; POST with Idempotency-Key vs without ≥ ${TARGETS.idempotentPostVsPost}× (req/s)
+  ceilings with a sample path answer the service's JSON
+  mix: the stale-read checker (PATCH a hot user, then GET it and GET it with
+    If-None-Match: <tag before the write>) finds 0 stale reads, 0 errors,
+    ≥ ${TARGETS.staleChecksPerSecond} check/s
+  soak: 0 errors; RSS at the end within ±${TARGETS.soakRssDrift * 100}% of minute ${TARGETS.soakReferenceMinute}; peak RSS
+    under the memory limit of ${DEPLOYMENT_MANIFEST}
+    (${FALLBACK_MEMORY_LIMIT} if it sets none);
+    the stale-read checker as for the mix`;
 
 const QUICK = {
   rows: '200',
@@ -53,6 +88,7 @@ export class UsageError extends Error {}
  * @property {string} logLevel
  * @property {string} database
  * @property {string} out
+ * @property {number} soak seconds of the mix alone instead of the scenarios; 0: no soak
  * @property {boolean} quick
  * @property {boolean} help
  */
@@ -74,6 +110,7 @@ export function parseOptions(argv) {
       'log-level': { type: 'string' },
       database: { type: 'string' },
       out: { type: 'string' },
+      soak: { type: 'string' },
       quick: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -92,6 +129,7 @@ export function parseOptions(argv) {
     logLevel: given['log-level'],
     database: given.database,
     out: given.out,
+    soak: given.soak === undefined ? 0 : integer('soak', given.soak, 1),
     quick: values.quick,
     help: values.help,
   };
@@ -100,6 +138,9 @@ export function parseOptions(argv) {
   );
   if (unknown.length > 0) {
     throw new UsageError(`--only: unknown scenario ${unknown.join(', ')}`);
+  }
+  if (options.soak > 0 && values.only !== undefined) {
+    throw new UsageError('--soak runs the mix alone: leave out --only');
   }
   if (options.driver && !['wrk', 'autocannon'].includes(options.driver)) {
     throw new UsageError('--driver must be wrk or autocannon');

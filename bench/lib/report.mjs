@@ -21,7 +21,9 @@ export function renderMarkdown({ machine, settings, runs }) {
     '',
     `Load: ${settings.driver} ${settings.driverVersion} on the same machine, ` +
       `${settings.threads} threads, ${settings.connections} connections, ` +
-      `${settings.duration} s measured after ${settings.warmup} s of warm-up; ` +
+      (settings.soak
+        ? `the mix for ${settings.soak} s without warm-up; `
+        : `${settings.duration} s measured after ${settings.warmup} s of warm-up; `) +
       `service: CLUSTER_WORKERS=${settings.workers}, LOG_LEVEL=${settings.logLevel}`,
   ];
   if (machine.loadAverage[0] > BUSY_LOAD_PER_CORE * machine.cores) {
@@ -46,9 +48,33 @@ export function renderMarkdown({ machine, settings, runs }) {
 
 /** @param {import('./table-size-run.mjs').TableSizeRun} run */
 function renderRun(run) {
+  const rows = run.rows.toLocaleString('en-US');
+  const lines = run.soak
+    ? [
+        `## ${rows} rows: soak, ${run.soak.seconds} s of the mix`,
+        '',
+        ...soakTable(run.soak),
+      ]
+    : [`## ${rows} rows`, '', ...scenarioTable(run), '', ...ceilingTable(run)];
+  lines.push('', ...checkTable(runChecks(run)));
+  const notes = run.scenarios.flatMap((s) =>
+    [
+      ...s.failures,
+      ...tableSize(s, run.rows),
+      ...suspectRatio(s),
+      ...(s.staleReads?.examples ?? []),
+    ].map((note) => `- ${s.name}: ${note}`),
+  );
+  notes.push(
+    ...(run.soak?.staleReads.examples ?? []).map((note) => `- soak: ${note}`),
+  );
+  if (notes.length > 0) lines.push('', 'Notes:', '', ...notes);
+  return lines;
+}
+
+/** @param {import('./table-size-run.mjs').TableSizeRun} run */
+function scenarioTable(run) {
   const lines = [
-    `## ${run.rows.toLocaleString('en-US')} rows`,
-    '',
     '| Scenario | req/s | p50 ms | p99 ms | errors / non-2xx | ceiling | ratio | target | result |',
     '|---|--:|--:|--:|--:|---|--:|---|---|',
   ];
@@ -70,13 +96,15 @@ function renderRun(run) {
       ]),
     );
   }
-  lines.push(
-    '',
+  return lines;
+}
+
+/** @param {import('./table-size-run.mjs').TableSizeRun} run */
+function ceilingTable(run) {
+  return [
     '| Ceiling | req/s | p50 ms | p99 ms | errors / non-2xx |',
     '|---|--:|--:|--:|--:|',
-  );
-  for (const { title, load } of Object.values(run.ceilings)) {
-    lines.push(
+    ...Object.values(run.ceilings).map(({ title, load }) =>
       row([
         title,
         rps(load.rps),
@@ -84,19 +112,28 @@ function renderRun(run) {
         ms(load.p99Ms),
         `${load.socketErrors} / ${load.non2xx}`,
       ]),
-    );
-  }
-  lines.push('', ...checkTable(runChecks(run)));
-  const notes = run.scenarios.flatMap((s) =>
-    [
-      ...s.failures,
-      ...tableSize(s, run.rows),
-      ...suspectRatio(s),
-      ...(s.staleReads?.examples ?? []),
-    ].map((note) => `- ${s.name}: ${note}`),
-  );
-  if (notes.length > 0) lines.push('', 'Notes:', '', ...notes);
-  return lines;
+    ),
+  ];
+}
+
+/** @param {import('./soak.mjs').SoakResult} soak */
+function soakTable(soak) {
+  return [
+    '| Minute | req/s | p50 ms | p99 ms | errors / non-2xx | RSS MB at its end |',
+    '|--:|--:|--:|--:|--:|--:|',
+    ...soak.minutes.map((minute) =>
+      row([
+        minute.seconds === 60
+          ? minute.minute
+          : `${minute.minute} (${minute.seconds} s)`,
+        rps(minute.rps),
+        ms(minute.p50Ms),
+        ms(minute.p99Ms),
+        `${minute.socketErrors} / ${minute.non2xx}`,
+        minute.rssMb.toFixed(0),
+      ]),
+    ),
+  ];
 }
 
 /** The table a scenario ran on, when it is not the `--rows` seeded. */

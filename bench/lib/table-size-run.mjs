@@ -14,6 +14,7 @@ import { deleteKeysWithPrefix } from './redis-keys.mjs';
 import { highWaterMarkMb, RssSampler } from './rss.mjs';
 import { SCENARIOS } from './scenarios.mjs';
 import { Service } from './service.mjs';
+import { runSoak } from './soak.mjs';
 
 // One start-up time is a noisy sample on a shared machine: take the median
 // of a few starts, all with migrations already applied.
@@ -43,8 +44,9 @@ const TIMED_STARTS = 3;
  *   readyMs is the median of readyTimesMs
  * @property {{ processMb: number, totalMb: number, highWaterMarkMb: number }} rss
  *   peaks under load, and the kernel's peak over the whole life of a process
- * @property {ScenarioResult[]} scenarios
- * @property {Record<string, CeilingResult>} ceilings
+ * @property {ScenarioResult[]} scenarios none in a soak
+ * @property {Record<string, CeilingResult>} ceilings none in a soak
+ * @property {import('./soak.mjs').SoakResult} [soak] with --soak
  *
  * @typedef {object} CeilingResult
  * @property {string} title
@@ -57,7 +59,8 @@ const TIMED_STARTS = 3;
  * Everything measured at one table size, from a fresh database: the service
  * starts once to apply migrations, `rows` users are seeded, then it starts
  * again a few times (the starts that are timed) and the last one takes each
- * scenario, each next to its ceiling. The database and the run's Redis keys are dropped at the end.
+ * scenario, each next to its ceiling, or with --soak the soak alone. The
+ * database and the run's Redis keys are dropped at the end.
  * @param {number} rows
  * @param {{ options: import('./options.mjs').BenchOptions, config: any,
  *   driver: import('./load/driver.mjs').LoadDriver, root: string,
@@ -96,12 +99,24 @@ export async function runTableSize(rows, run) {
     }
     let measured, highWaterMark, exit;
     try {
-      measured = await runScenarios(service, seeded, {
-        ...run,
-        server,
-        keyPrefix,
-        rows,
-      });
+      measured = options.soak
+        ? {
+            scenarios: [],
+            ceilings: {},
+            soak: await runSoak(service, seeded, {
+              seconds: options.soak,
+              settings: loadSettings(options),
+              driver: run.driver,
+              root,
+              progress: (line) => run.progress(`rows=${rows}: ${line}`),
+            }),
+          }
+        : await runScenarios(service, seeded, {
+            ...run,
+            server,
+            keyPrefix,
+            rows,
+          });
       highWaterMark = highWaterMarkMb(service.pid);
     } finally {
       exit = await service.stop();
@@ -114,7 +129,10 @@ export async function runTableSize(rows, run) {
         readyTimesMs,
         exit,
       },
-      rss: { ...peakRss(measured.scenarios), highWaterMarkMb: highWaterMark },
+      rss: {
+        ...(measured.soak?.peakRss ?? peakRss(measured.scenarios)),
+        highWaterMarkMb: highWaterMark,
+      },
       ...measured,
     };
   } finally {
@@ -125,12 +143,7 @@ export async function runTableSize(rows, run) {
 
 async function runScenarios(service, seeded, run) {
   const { options, driver, config, server, keyPrefix, rows } = run;
-  const settings = {
-    duration: options.duration,
-    warmup: options.warmup,
-    connections: options.connections,
-    threads: options.threads,
-  };
+  const settings = { ...loadSettings(options), warmup: options.warmup };
   /**
    * The warm-up, then the measured load with `checker` running beside it.
    * @returns {Promise<{ measured: LoadResult, checked?: any }>}
@@ -232,6 +245,11 @@ async function runScenarios(service, seeded, run) {
     scenarios.push(result);
   }
   return { scenarios, ceilings };
+}
+
+/** @returns {import('./load/plans.mjs').LoadSettings} */
+function loadSettings({ duration, connections, threads }) {
+  return { duration, connections, threads };
 }
 
 function peakRss(scenarios) {

@@ -12,6 +12,10 @@ export const TARGETS = {
   uncachedPageCost: 1.5,
   /** The stale-read checker under the mix: at least this many checks a second. */
   staleChecksPerSecond: 1,
+  /** A soak's RSS at its end against its RSS at this minute (after the warm-up)... */
+  soakReferenceMinute: 2,
+  /** ...may differ by at most this share, either way. */
+  soakRssDrift: 0.1,
   /** req/s of a 304 on the hit path over a hit's: it may cost no more. */
   revalidationVsHit: 1,
   /** req/s of POST with an Idempotency-Key over without: at most 25% more cost. */
@@ -110,9 +114,58 @@ export function runChecks(run) {
     ...tailChecks(run),
     ...staleReadChecks(run),
     ...ceilingChecks(run),
+    ...(run.soak ? soakChecks(run.soak) : []),
   );
   return checks;
 }
+
+/**
+ * @param {import('./soak.mjs').SoakResult} soak
+ * @returns {Check[]}
+ */
+function soakChecks(soak) {
+  const { minutes, memoryLimit } = soak;
+  const requests = minutes.reduce((sum, m) => sum + m.requests, 0);
+  const errors = minutes.reduce((sum, m) => sum + m.socketErrors + m.non2xx, 0);
+  const reference = minutes[TARGETS.soakReferenceMinute - 1];
+  const end = minutes.at(-1);
+  const drift = reference ? end.rssMb / reference.rssMb - 1 : 0;
+  const peakMb = Math.max(soak.peakRss.totalMb, soak.highWaterMarkMb);
+  const limitMb = memoryLimit.bytes / 2 ** 20;
+  return [
+    {
+      check: 'soak: errors and non-2xx',
+      value: `${errors} of ${requests.toLocaleString('en-US')} requests`,
+      target: '0',
+      result: verdict(errors === 0),
+    },
+    {
+      check: `soak: RSS at the end vs minute ${TARGETS.soakReferenceMinute}`,
+      value:
+        reference && end !== reference
+          ? `minute ${end.minute}: ${end.rssMb.toFixed(0)} vs ${reference.rssMb.toFixed(0)} MB (${signedPercent(drift)})`
+          : `the soak ends before minute ${TARGETS.soakReferenceMinute + 1}`,
+      target: `within ±${TARGETS.soakRssDrift * 100}%`,
+      result:
+        reference && end !== reference
+          ? verdict(Math.abs(drift) <= TARGETS.soakRssDrift)
+          : 'SKIP',
+    },
+    {
+      check: 'soak: peak RSS, all service processes, vs the memory limit',
+      value: `${peakMb.toFixed(0)} vs ${limitMb.toFixed(0)} MB (${memoryLimit.text}, ${memoryLimit.source})`,
+      target: '< limit',
+      result: verdict(peakMb < limitMb),
+    },
+    staleReadCheck(
+      "soak: reads see the client's own acknowledged write",
+      soak.staleReads,
+    ),
+  ];
+}
+
+const signedPercent = (share) =>
+  `${share >= 0 ? '+' : ''}${(share * 100).toFixed(1)}%`;
 
 /** @returns {Check[]} p99 over p50, per scenario */
 function tailChecks(run) {
