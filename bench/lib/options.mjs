@@ -10,6 +10,8 @@ export const USAGE = `Usage: npm run bench -- [options]
 
   --rows N[,N...]     users seeded before the run (default 1000); several sizes
                       run one after the other and their page latencies are compared
+  --repeat N          run everything N times in a row (default 1); the report
+                      puts the page p99 checks of each run side by side
   --duration S        seconds measured per scenario and ceiling (default 10)
   --warmup S          seconds of unmeasured load before each (default 1)
   --connections C     open connections (default 32)
@@ -63,6 +65,7 @@ const QUICK = {
 
 const DEFAULTS = {
   rows: '1000',
+  repeat: '1',
   duration: '10',
   warmup: '1',
   connections: '32',
@@ -78,6 +81,7 @@ export class UsageError extends Error {}
 /**
  * @typedef {object} BenchOptions
  * @property {number[]} rows
+ * @property {number} repeat rounds of the whole run
  * @property {number} duration seconds
  * @property {number} warmup seconds
  * @property {number} connections
@@ -100,6 +104,7 @@ export function parseOptions(argv) {
     strict: true,
     options: {
       rows: { type: 'string' },
+      repeat: { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
       connections: { type: 'string' },
@@ -119,6 +124,7 @@ export function parseOptions(argv) {
   /** @type {BenchOptions} */
   const options = {
     rows: given.rows.split(',').map((rows) => integer('rows', rows, 1)),
+    repeat: integer('repeat', given.repeat, 1),
     duration: integer('duration', given.duration, 1),
     warmup: integer('warmup', given.warmup, 0),
     connections: integer('connections', given.connections, 1),

@@ -1,5 +1,10 @@
 import { CEILINGS } from './ceilings.mjs';
-import { compareTableSizes, runChecks, scenarioVerdict } from './targets.mjs';
+import {
+  compareTableSizes,
+  pageChecksByRound,
+  runChecks,
+  scenarioVerdict,
+} from './targets.mjs';
 
 // Past this 1-minute load per core, other work competes with the run.
 const BUSY_LOAD_PER_CORE = 0.5;
@@ -8,7 +13,8 @@ const BUSY_LOAD_PER_CORE = 0.5;
  * @typedef {object} BenchReport
  * @property {ReturnType<typeof import('./machine.mjs').describeMachine>} machine
  * @property {object} settings
- * @property {import('./table-size-run.mjs').TableSizeRun[]} runs
+ * @property {(import('./table-size-run.mjs').TableSizeRun & { round: number })[]} runs
+ *   in the order they ran: each round (--repeat) runs every table size
  */
 
 /** @param {BenchReport} report */
@@ -33,29 +39,45 @@ export function renderMarkdown({ machine, settings, runs }) {
         `${machine.cores} cores): these figures are not comparable with a quiet run.**`,
     );
   }
-  for (const run of runs) lines.push('', ...renderRun(run));
-  const comparison = compareTableSizes(runs);
-  if (comparison.length > 0) {
-    lines.push(
-      '',
-      '## Pages across table sizes',
-      '',
-      ...checkTable(comparison),
-    );
+  const rounds = Object.values(Object.groupBy(runs, ({ round }) => round));
+  for (const [index, roundRuns] of rounds.entries()) {
+    const ofRounds =
+      rounds.length > 1 ? `, run ${index + 1} of ${rounds.length}` : '';
+    for (const run of roundRuns) lines.push('', ...renderRun(run, ofRounds));
+    const comparison = compareTableSizes(roundRuns);
+    if (comparison.length > 0) {
+      lines.push(
+        '',
+        `## Pages across table sizes${ofRounds}`,
+        '',
+        ...checkTable(comparison),
+      );
+    }
   }
+  const byRound = rounds.length > 1 ? pageChecksByRound(rounds) : [];
+  if (byRound.length > 0) lines.push('', ...roundsTable(byRound));
   return lines.join('\n') + '\n';
 }
 
-/** @param {import('./table-size-run.mjs').TableSizeRun} run */
-function renderRun(run) {
+/**
+ * @param {import('./table-size-run.mjs').TableSizeRun} run
+ * @param {string} ofRounds which run of --repeat, if there are several
+ */
+function renderRun(run, ofRounds) {
   const rows = run.rows.toLocaleString('en-US');
   const lines = run.soak
     ? [
-        `## ${rows} rows: soak, ${run.soak.seconds} s of the mix`,
+        `## ${rows} rows${ofRounds}: soak, ${run.soak.seconds} s of the mix`,
         '',
         ...soakTable(run.soak),
       ]
-    : [`## ${rows} rows`, '', ...scenarioTable(run), '', ...ceilingTable(run)];
+    : [
+        `## ${rows} rows${ofRounds}`,
+        '',
+        ...scenarioTable(run),
+        '',
+        ...ceilingTable(run),
+      ];
   lines.push('', ...checkTable(runChecks(run)));
   const notes = run.scenarios.flatMap((s) =>
     [
@@ -154,6 +176,28 @@ function suspectRatio(scenario) {
   return scenario.ratio > 1
     ? ['faster than its ceiling: the load on the machine varied; rerun']
     : [];
+}
+
+/** @param {ReturnType<typeof pageChecksByRound>} checks */
+function roundsTable(checks) {
+  const count = checks[0]?.results.length ?? 0;
+  const runs = Array.from({ length: count }, (_, index) => `run ${index + 1}`);
+  return [
+    `## Page p99 checks over ${count} consecutive runs`,
+    '',
+    `| Check | target | ${runs.join(' | ')} | held |`,
+    `|---|---|${runs.map(() => '---|').join('')}---|`,
+    ...checks.map(({ check, target, results }) => {
+      const judged = results.filter((r) => r && r.result !== 'INFO');
+      const held = judged.filter((r) => r.result === 'PASS').length;
+      return row([
+        check,
+        target,
+        ...results.map((r) => (r ? `${r.value} ${r.result}` : '—')),
+        judged.length > 0 ? `${held} of ${judged.length}` : 'INFO',
+      ]);
+    }),
+  ];
 }
 
 /** @param {import('./targets.mjs').Check[]} checks */

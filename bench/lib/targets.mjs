@@ -99,18 +99,8 @@ export function runChecks(run) {
       },
     ]),
   );
-  const first = p99Of(run, 'page-first');
-  const deep = p99Of(run, 'page-deep');
-  if (first && deep) {
-    const spread = Math.max(first, deep) / Math.min(first, deep);
-    checks.push({
-      check: 'page p99: near the end vs first page',
-      value: `${spread.toFixed(2)}×`,
-      target: `≤ ${TARGETS.pageP99Spread}× from ${fmtRows(TARGETS.judgedFromRows)} rows`,
-      result: judgedAtSize(run, spread <= TARGETS.pageP99Spread),
-    });
-  }
   checks.push(
+    ...pagePositionChecks(run),
     ...tailChecks(run),
     ...staleReadChecks(run),
     ...ceilingChecks(run),
@@ -166,6 +156,53 @@ function soakChecks(soak) {
 
 const signedPercent = (share) =>
   `${share >= 0 ? '+' : ''}${(share * 100).toFixed(1)}%`;
+
+/** @returns {Check[]} the p99 of a page near the end against the first page's */
+function pagePositionChecks(run) {
+  const first = p99Of(run, 'page-first');
+  const deep = p99Of(run, 'page-deep');
+  if (!first || !deep) return [];
+  const spread = Math.max(first, deep) / Math.min(first, deep);
+  return [
+    {
+      check: 'page p99: near the end vs first page',
+      value: `${spread.toFixed(2)}×`,
+      target: `≤ ${TARGETS.pageP99Spread}× from ${fmtRows(TARGETS.judgedFromRows)} rows`,
+      result: judgedAtSize(run, spread <= TARGETS.pageP99Spread),
+    },
+  ];
+}
+
+/**
+ * The page p99 checks of every round of --repeat side by side, since they
+ * must hold in consecutive runs: the position check at each table size, and
+ * the comparison across sizes.
+ * @param {import('./table-size-run.mjs').TableSizeRun[][]} rounds
+ * @returns {{ check: string, target: string, results: (Check | undefined)[] }[]}
+ *   one entry a check, with its result in each round
+ */
+export function pageChecksByRound(rounds) {
+  const perRound = rounds.map((runs) => [
+    ...runs.flatMap((run) =>
+      pagePositionChecks(run).map((check) => ({
+        ...check,
+        check: `${fmtRows(run.rows)} rows, ${check.check}`,
+      })),
+    ),
+    ...compareTableSizes(runs),
+  ]);
+  const labels = [...new Set(perRound.flat().map(({ check }) => check))];
+  return labels.map((label) => {
+    const results = perRound.map((checks) =>
+      checks.find(({ check }) => check === label),
+    );
+    return {
+      check: label,
+      target: results.find(Boolean)?.target ?? '',
+      results,
+    };
+  });
+}
 
 /** @returns {Check[]} p99 over p50, per scenario */
 function tailChecks(run) {
