@@ -99,7 +99,7 @@ describe('npm run bench, smoke run', () => {
     expect(stdout).toMatch(/^\| node:http \+ 1 Redis GET \| [\d,]+ \|/m);
     expect(stdout).toMatch(/^\| node:http \+ 1 PK SELECT \| [\d,]+ \|/m);
     expect(stdout).toMatch(
-      /^\| node:http \+ 1 page SELECT \(21 rows\) \| [\d,]+ \|/m,
+      /^\| node:http \+ 1 page SELECT \(20 rows\) \| [\d,]+ \|/m,
     );
     expect(stdout).toMatch(
       /^\| node:http \+ 1 INSERT … RETURNING \| [\d,]+ \|/m,
@@ -165,7 +165,7 @@ describe('npm run bench, smoke run', () => {
     expect(ceilings['page-select'].differs).toBeNull();
     expect(ceilings['pk-select'].differs).toBeNull();
     expect(bench.stdout).toMatch(
-      /^\| ceiling answers the service's JSON: node:http \+ 1 page SELECT \(21 rows\) \| same JSON \| same JSON \| PASS \|$/m,
+      /^\| ceiling answers the service's JSON: node:http \+ 1 page SELECT \(20 rows\) \| same JSON \| same JSON \| PASS \|$/m,
     );
   });
 
@@ -281,7 +281,7 @@ describe('npm run bench options', () => {
       expect(output).toMatch(new RegExp(`^  ${name} +\\S`, 'm'));
     }
     expect(output).toMatch(
-      /^  page-select +node:http \+ 1 page SELECT \(21 rows\)$/m,
+      /^  page-select +node:http \+ 1 page SELECT \(20 rows\)$/m,
     );
     expect(output).toMatch(/^  pk-select +node:http \+ 1 PK SELECT$/m);
     expect(output).toMatch(/^  --soak S /m);

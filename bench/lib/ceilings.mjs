@@ -35,7 +35,7 @@ export const CEILINGS = {
     sample: (seeded) => `/users/${seeded.first}`,
   },
   'page-select': {
-    title: 'node:http + 1 page SELECT (21 rows)',
+    title: 'node:http + 1 page SELECT (20 rows)',
     file: 'page-select.mjs',
     plan: () => fixedGet(FIRST_PAGE),
     sample: () => FIRST_PAGE,
