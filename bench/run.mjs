@@ -28,17 +28,22 @@ const stamp = machine.date.replace(/[:.]/g, '-');
 const logFile = join(outDir, `${stamp}-service.log`);
 
 const runs = [];
-for (const rows of options.rows) {
-  runs.push(
-    await runTableSize(rows, {
+for (let round = 1; round <= options.repeat; round++) {
+  for (const rows of options.rows) {
+    const roundProgress =
+      options.repeat > 1
+        ? (line) => progress(`run ${round}/${options.repeat}, ${line}`)
+        : progress;
+    const run = await runTableSize(rows, {
       options,
       config,
       driver,
       root,
       logFile,
-      progress,
-    }),
-  );
+      progress: roundProgress,
+    });
+    runs.push({ round, ...run });
+  }
 }
 const report = {
   machine,
@@ -47,6 +52,8 @@ const report = {
     driverVersion: driver.version,
     duration: options.duration,
     warmup: options.warmup,
+    soak: options.soak,
+    repeat: options.repeat,
     connections: options.connections,
     threads: driver.name === 'wrk' ? options.threads : 1,
     workers: options.workers,

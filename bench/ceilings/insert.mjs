@@ -1,5 +1,5 @@
 import { escapeIdentifier, Pool } from 'pg';
-import { readBody, serve, settings, USER_COLUMNS } from './serve.mjs';
+import { readBody, serve, settings, USER_COLUMNS, userBody } from './serve.mjs';
 
 const pool = new Pool(settings.postgres);
 const insert = `INSERT INTO ${escapeIdentifier(settings.table)} (name, email)
@@ -14,7 +14,7 @@ serve(
       text: insert,
       values: [name, email],
     });
-    return { status: 201, body: JSON.stringify(rows[0]) };
+    return { status: 201, body: JSON.stringify(userBody(rows[0])) };
   },
   () => pool.end(),
 );

@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import { serve, settings, USER_COLUMNS } from './serve.mjs';
+import { serve, settings, USER_COLUMNS, userBody } from './serve.mjs';
 
 const pool = new Pool(settings.postgres);
 const findById = `SELECT ${USER_COLUMNS} FROM users WHERE id = $1`;
@@ -15,7 +15,7 @@ serve(
       values: [id],
     });
     return rows.length > 0
-      ? { body: JSON.stringify(rows[0]) }
+      ? { body: JSON.stringify(userBody(rows[0])) }
       : { status: 404, body: '{}' };
   },
   () => pool.end(),

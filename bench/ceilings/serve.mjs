@@ -43,8 +43,20 @@ export async function readBody(request) {
   return body;
 }
 
-/** The columns and names the service's own SELECTs return. */
-export const USER_COLUMNS = `id, name, email, created_at AS "createdAt", updated_at AS "updatedAt"`;
+/**
+ * The columns the service's own SELECTs return (src/users/users.repository.ts):
+ * PostgreSQL formats the timestamps, so neither side parses them into Dates.
+ */
+const ISO_UTC = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
+export const USER_COLUMNS = `id, name, email,
+  to_char(created_at AT TIME ZONE 'UTC', ${ISO_UTC}) AS "createdAt",
+  to_char(updated_at AT TIME ZONE 'UTC', ${ISO_UTC}) AS "updatedAt",
+  version`;
+
+/** A row as the service answers it: the version goes in the ETag, not the body. */
+export function userBody({ id, name, email, createdAt, updatedAt }) {
+  return { id, name, email, createdAt, updatedAt };
+}
 
 /** One user as the service serializes it: the fixed body the first two ceilings send. */
 export const SAMPLE_USER_JSON = JSON.stringify({

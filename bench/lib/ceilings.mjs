@@ -1,12 +1,21 @@
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
+import { isDeepStrictEqual } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './free-port.mjs';
-import { fixedGet, getEachId, postNewUsers } from './load/plans.mjs';
+import { probe } from './http-probe.mjs';
+import {
+  FIRST_PAGE,
+  fixedGet,
+  getEachId,
+  postNewUsers,
+} from './load/plans.mjs';
 
 /**
- * The four reference servers: the fastest a Node process can answer with the
- * same I/O a scenario needs. `plan` gets the ids seeded for the run.
+ * The reference servers: the fastest a Node process can answer with the
+ * same I/O a scenario needs. `plan` gets the ids seeded for the run; `sample`,
+ * when there is one, a path at which the ceiling must answer the same JSON as
+ * the service (read with Cache-Control: no-cache), checked before its load.
  */
 export const CEILINGS = {
   'fixed-body': {
@@ -23,6 +32,13 @@ export const CEILINGS = {
     title: 'node:http + 1 PK SELECT',
     file: 'pk-select.mjs',
     plan: (seeded) => getEachId('/users/', seeded),
+    sample: (seeded) => `/users/${seeded.first}`,
+  },
+  'page-select': {
+    title: 'node:http + 1 page SELECT (20 rows)',
+    file: 'page-select.mjs',
+    plan: () => fixedGet(FIRST_PAGE),
+    sample: () => FIRST_PAGE,
   },
   insert: {
     title: 'node:http + 1 INSERT … RETURNING',
@@ -61,4 +77,25 @@ export async function startCeiling(name, settings) {
       await exited;
     },
   };
+}
+
+/**
+ * Whether a ceiling still answers what the service answers (the service's
+ * query may have changed since the ceiling copied it).
+ * @returns {Promise<string | null | undefined>} what differs; null when
+ *   nothing does, undefined for a ceiling without a sample path
+ */
+export async function compareWithService(name, ceilingUrl, serviceUrl, seeded) {
+  const path = CEILINGS[name].sample?.(seeded);
+  if (!path) return undefined;
+  const [ours, theirs] = await Promise.all([
+    probe(ceilingUrl + path),
+    probe(serviceUrl + path, { 'cache-control': 'no-cache' }),
+  ]);
+  if (ours?.status !== 200 || theirs?.status !== 200) {
+    return `GET ${path}: ceiling ${ours?.status ?? 'no answer'}, service ${theirs?.status ?? 'no answer'}`;
+  }
+  return isDeepStrictEqual(JSON.parse(ours.body), JSON.parse(theirs.body))
+    ? null
+    : `GET ${path} answers other JSON than the service's: the ceiling is stale`;
 }

@@ -32,15 +32,28 @@ export class RssSampler {
   }
 
   #sample() {
-    const sizes = processTree(this.#pid).map((pid) =>
-      statusBytes(pid, 'VmRSS'),
-    );
-    this.#peakProcessBytes = Math.max(this.#peakProcessBytes, ...sizes);
-    this.#peakTotalBytes = Math.max(
-      this.#peakTotalBytes,
-      sizes.reduce((sum, size) => sum + size, 0),
-    );
+    const { processBytes, totalBytes } = rssBytes(this.#pid);
+    this.#peakProcessBytes = Math.max(this.#peakProcessBytes, processBytes);
+    this.#peakTotalBytes = Math.max(this.#peakTotalBytes, totalBytes);
   }
+}
+
+/**
+ * The resident memory of a process and its children now, in MB: the largest
+ * process, and all of them (what a container's memory limit counts).
+ * @returns {{ processMb: number, totalMb: number }}
+ */
+export function rssMb(pid) {
+  const { processBytes, totalBytes } = rssBytes(pid);
+  return { processMb: processBytes / MB, totalMb: totalBytes / MB };
+}
+
+function rssBytes(pid) {
+  const sizes = processTree(pid).map((each) => statusBytes(each, 'VmRSS'));
+  return {
+    processBytes: Math.max(...sizes),
+    totalBytes: sizes.reduce((sum, size) => sum + size, 0),
+  };
 }
 
 /** The largest VmHWM (the kernel's own peak RSS) in the process tree, in MB. */

@@ -1,6 +1,16 @@
 import { probe, sleep } from './http-probe.mjs';
-import { fixedGet, getEachId, postNewUsers, putEachId } from './load/plans.mjs';
+import {
+  FIRST_PAGE,
+  fixedGet,
+  getEachId,
+  MIX_SHARES,
+  mixOf,
+  postNewUsers,
+  putEachId,
+} from './load/plans.mjs';
+import { ZIPF_EXPONENT, zipfIds } from './load/zipf.mjs';
 import { LIVENESS_PATH } from './service.mjs';
+import { startStaleReadChecker } from './stale-reads.mjs';
 
 /**
  * What a scenario gets to prepare its load.
@@ -14,19 +24,21 @@ import { LIVENESS_PATH } from './service.mjs';
 
 /**
  * How to load one scenario. `check` looks at the measured totals for what
- * would make them meaningless.
+ * would make them meaningless; `staleReads` starts the checker that runs
+ * beside the measured load (not the warm-up).
  * @typedef {object} Preparation
  * @property {import('./load/plans.mjs').RequestPlan} [plan]
  * @property {import('./load/plans.mjs').RequestPlan} [warmupPlan] defaults to `plan`
  * @property {string} [failure] a precondition that does not hold
  * @property {(result: import('./load/plans.mjs').LoadResult) => string | undefined} [check]
+ * @property {() => { stop: () => Promise<import('./stale-reads.mjs').StaleReadResult> }} [staleReads]
  */
 
 /**
  * @typedef {object} Scenario
  * @property {string} name
  * @property {string} title
- * @property {string} ceiling name in CEILINGS
+ * @property {string} [ceiling] name in CEILINGS; none for the mix
  * @property {number} [minRatio] target: req/s at least this share of the ceiling's
  * @property {(context: ScenarioContext) => Promise<Preparation>} prepare
  */
@@ -80,15 +92,21 @@ export const SCENARIOS = /** @type {Scenario[]} */ ([
     },
   },
   {
+    name: 'get-no-cache',
+    title: 'GET /users/{id}, no-cache (from PostgreSQL)',
+    ceiling: 'pk-select',
+    prepare: prepareNoCacheReads,
+  },
+  {
     name: 'page-first',
     title: 'GET /users?limit=20, first page (no-cache)',
-    ceiling: 'pk-select',
-    prepare: ({ url }) => preparePage(url, '/users?limit=20'),
+    ceiling: 'page-select',
+    prepare: ({ url }) => preparePage(url, FIRST_PAGE),
   },
   {
     name: 'page-deep',
     title: 'GET /users?after=…&limit=20, near the end (no-cache)',
-    ceiling: 'pk-select',
+    ceiling: 'page-select',
     prepare: ({ url, seeded }) => {
       const after = Math.max(0, seeded.first + seeded.count - 41);
       return preparePage(url, `/users?after=${after}&limit=20`);
@@ -114,6 +132,18 @@ export const SCENARIOS = /** @type {Scenario[]} */ ([
     prepare: async () => {
       const keyed = () => postNewUsers({ idempotencyKeys: true });
       return { plan: keyed(), warmupPlan: keyed() };
+    },
+  },
+  {
+    name: 'mix',
+    title: mixTitle(),
+    prepare: async ({ url, seeded }) => {
+      const ids = zipfIds(seeded);
+      return {
+        plan: mixOf(ids),
+        warmupPlan: mixOf(ids),
+        staleReads: () => startStaleReadChecker(url, ids),
+      };
     },
   },
   {
@@ -158,12 +188,23 @@ function expectCache(expected, cache) {
 // 1,000 vs 1,000,000-row comparison is about.
 const FRESH = { 'cache-control': 'no-cache' };
 
-async function preparePage(url, path) {
+/** Every seeded user in turn, each read from PostgreSQL: a page's cost is compared with it. */
+function prepareNoCacheReads({ url, seeded }) {
+  const plan = getEachId('/users/', seeded, FRESH);
+  return prepareFresh(url, `/users/${seeded.first}`, plan);
+}
+
+function preparePage(url, path) {
+  return prepareFresh(url, path, fixedGet(path, FRESH));
+}
+
+/** @returns {Promise<Preparation>} `plan`, once `path` answers from PostgreSQL */
+async function prepareFresh(url, path, plan) {
   const reply = await probe(url + path, FRESH);
   if (reply?.status !== 200) {
     return { failure: `GET ${path} answered ${reply?.status ?? 'nothing'}` };
   }
-  return { plan: fixedGet(path, FRESH), ...expectCache('MISS', reply.cache) };
+  return { plan, ...expectCache('MISS', reply.cache) };
 }
 
 /**
@@ -196,4 +237,16 @@ async function prepareMiss({ url, settings, ceilingRps, seedMore }) {
         ? `ran out of never-read ids after ${measuredCount}: later requests could hit`
         : undefined,
   };
+}
+
+function mixTitle() {
+  const { getById, firstPage, put, post } = MIX_SHARES;
+  return (
+    `mix: ${percent(getById)} GET /users/{id} (Zipf, s = ${ZIPF_EXPONENT}), ` +
+    `${percent(firstPage)} first page, ${percent(put)} PUT, ${percent(post)} POST`
+  );
+}
+
+function percent(perThousand) {
+  return `${perThousand / 10}%`;
 }

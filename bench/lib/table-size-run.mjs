@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { SERVICE_ENTRY } from './build.mjs';
-import { CEILINGS, startCeiling } from './ceilings.mjs';
+import { CEILINGS, compareWithService, startCeiling } from './ceilings.mjs';
 import {
   CEILING_TABLE,
   countUsers,
@@ -14,6 +14,7 @@ import { deleteKeysWithPrefix } from './redis-keys.mjs';
 import { highWaterMarkMb, RssSampler } from './rss.mjs';
 import { SCENARIOS } from './scenarios.mjs';
 import { Service } from './service.mjs';
+import { runSoak } from './soak.mjs';
 
 // One start-up time is a noisy sample on a shared machine: take the median
 // of a few starts, all with migrations already applied.
@@ -25,10 +26,12 @@ const TIMED_STARTS = 3;
  * @typedef {object} ScenarioResult
  * @property {string} name
  * @property {string} title
- * @property {string} ceiling
+ * @property {string} [ceiling]
  * @property {number} [minRatio]
  * @property {LoadResult | null} load null when its preparation failed
- * @property {number | null} ratio req/s over the ceiling's req/s
+ * @property {number | null} ratio req/s over the ceiling's req/s, if it has one
+ * @property {import('./stale-reads.mjs').StaleReadResult} [staleReads] the
+ *   checks made while the load ran (the mix)
  * @property {{ processMb: number, totalMb: number } | null} peakRss during the
  *   load: the largest service process, and all of them (cluster workers)
  * @property {number} tableRows users in the table when its load began
@@ -41,15 +44,23 @@ const TIMED_STARTS = 3;
  *   readyMs is the median of readyTimesMs
  * @property {{ processMb: number, totalMb: number, highWaterMarkMb: number }} rss
  *   peaks under load, and the kernel's peak over the whole life of a process
- * @property {ScenarioResult[]} scenarios
- * @property {Record<string, { title: string, load: LoadResult }>} ceilings
+ * @property {ScenarioResult[]} scenarios none in a soak
+ * @property {Record<string, CeilingResult>} ceilings none in a soak
+ * @property {import('./soak.mjs').SoakResult} [soak] with --soak
+ *
+ * @typedef {object} CeilingResult
+ * @property {string} title
+ * @property {LoadResult} load
+ * @property {string | null} [differs] how its answer differs from the
+ *   service's; null when it does not; absent for a ceiling without a sample
  */
 
 /**
  * Everything measured at one table size, from a fresh database: the service
  * starts once to apply migrations, `rows` users are seeded, then it starts
  * again a few times (the starts that are timed) and the last one takes each
- * scenario, each next to its ceiling. The database and the run's Redis keys are dropped at the end.
+ * scenario, each next to its ceiling, or with --soak the soak alone. The
+ * database and the run's Redis keys are dropped at the end.
  * @param {number} rows
  * @param {{ options: import('./options.mjs').BenchOptions, config: any,
  *   driver: import('./load/driver.mjs').LoadDriver, root: string,
@@ -88,12 +99,24 @@ export async function runTableSize(rows, run) {
     }
     let measured, highWaterMark, exit;
     try {
-      measured = await runScenarios(service, seeded, {
-        ...run,
-        server,
-        keyPrefix,
-        rows,
-      });
+      measured = options.soak
+        ? {
+            scenarios: [],
+            ceilings: {},
+            soak: await runSoak(service, seeded, {
+              seconds: options.soak,
+              settings: loadSettings(options),
+              driver: run.driver,
+              root,
+              progress: (line) => run.progress(`rows=${rows}: ${line}`),
+            }),
+          }
+        : await runScenarios(service, seeded, {
+            ...run,
+            server,
+            keyPrefix,
+            rows,
+          });
       highWaterMark = highWaterMarkMb(service.pid);
     } finally {
       exit = await service.stop();
@@ -106,7 +129,10 @@ export async function runTableSize(rows, run) {
         readyTimesMs,
         exit,
       },
-      rss: { ...peakRss(measured.scenarios), highWaterMarkMb: highWaterMark },
+      rss: {
+        ...(measured.soak?.peakRss ?? peakRss(measured.scenarios)),
+        highWaterMarkMb: highWaterMark,
+      },
       ...measured,
     };
   } finally {
@@ -117,26 +143,32 @@ export async function runTableSize(rows, run) {
 
 async function runScenarios(service, seeded, run) {
   const { options, driver, config, server, keyPrefix, rows } = run;
-  const settings = {
-    duration: options.duration,
-    warmup: options.warmup,
-    connections: options.connections,
-    threads: options.threads,
-  };
-  const load = async (url, plan, warmupPlan = plan) => {
+  const settings = { ...loadSettings(options), warmup: options.warmup };
+  /**
+   * The warm-up, then the measured load with `checker` running beside it.
+   * @returns {Promise<{ measured: LoadResult, checked?: any }>}
+   */
+  const load = async (url, plan, warmupPlan = plan, checker = undefined) => {
     if (settings.warmup > 0) {
       await driver.run(url, warmupPlan, {
         ...settings,
         duration: settings.warmup,
       });
     }
-    return driver.run(url, plan, settings);
+    const running = checker?.();
+    const measured = await driver
+      .run(url, plan, settings)
+      .catch(async (error) => {
+        await running?.stop();
+        throw error;
+      });
+    return { measured, checked: await running?.stop() };
   };
 
-  /** @type {Record<string, { title: string, load: LoadResult }>} */
+  /** @type {Record<string, CeilingResult>} */
   const ceilings = {};
   const measureCeiling = async (name) => {
-    if (ceilings[name]) return;
+    if (!name || ceilings[name]) return;
     run.progress(`rows=${rows}: ceiling ${name}`);
     const ceiling = await startCeiling(name, {
       postgres: {
@@ -149,10 +181,17 @@ async function runScenarios(service, seeded, run) {
       table: CEILING_TABLE,
     });
     try {
+      const differs = await compareWithService(
+        name,
+        ceiling.url,
+        service.url,
+        seeded,
+      );
       const plan = () => CEILINGS[name].plan(seeded);
       ceilings[name] = {
         title: CEILINGS[name].title,
-        load: await load(ceiling.url, plan(), plan()),
+        load: (await load(ceiling.url, plan(), plan())).measured,
+        differs,
       };
     } finally {
       await ceiling.stop();
@@ -188,15 +227,29 @@ async function runScenarios(service, seeded, run) {
     if (prepared.plan) {
       const sampler = new RssSampler(service.pid);
       sampler.start();
-      result.load = await load(service.url, prepared.plan, prepared.warmupPlan);
+      const { measured, checked } = await load(
+        service.url,
+        prepared.plan,
+        prepared.warmupPlan,
+        prepared.staleReads,
+      );
+      result.load = measured;
+      if (checked) result.staleReads = checked;
       result.peakRss = sampler.stop();
-      result.ratio = result.load.rps / ceilings[scenario.ceiling].load.rps;
+      result.ratio = scenario.ceiling
+        ? result.load.rps / ceilings[scenario.ceiling].load.rps
+        : null;
       const problem = prepared.check?.(result.load);
       if (problem) result.failures.push(problem);
     }
     scenarios.push(result);
   }
   return { scenarios, ceilings };
+}
+
+/** @returns {import('./load/plans.mjs').LoadSettings} */
+function loadSettings({ duration, connections, threads }) {
+  return { duration, connections, threads };
 }
 
 function peakRss(scenarios) {

@@ -4,8 +4,18 @@ export const TARGETS = {
   rssMb: 200,
   /** p99 of a page near the end over the first page's, and across table sizes. */
   pageP99Spread: 1.5,
-  /** The table size at which the page spread is judged. */
-  pageSpreadRows: 1_000_000,
+  /** Each scenario's p99 over its p50. */
+  tailSpread: 3,
+  /** The table size from which the page spread and the tails are judged. */
+  judgedFromRows: 1_000_000,
+  /** req/s of an uncached read by id over an uncached first page's: a page may cost no more. */
+  uncachedPageCost: 1.5,
+  /** The stale-read checker under the mix: at least this many checks a second. */
+  staleChecksPerSecond: 1,
+  /** A soak's RSS at its end against its RSS at this minute (after the warm-up)... */
+  soakReferenceMinute: 2,
+  /** ...may differ by at most this share, either way. */
+  soakRssDrift: 0.1,
   /** req/s of a 304 on the hit path over a hit's: it may cost no more. */
   revalidationVsHit: 1,
   /** req/s of POST with an Idempotency-Key over without: at most 25% more cost. */
@@ -68,35 +78,193 @@ export function runChecks(run) {
   ];
   checks.push(
     ...rateChecks(run, [
-      [
-        'get-hit-304',
-        'get-hit',
-        'revalidation (304) vs hit, req/s',
-        TARGETS.revalidationVsHit,
-      ],
-      [
-        'post-idempotent',
-        'post',
-        'POST with Idempotency-Key vs without, req/s',
-        TARGETS.idempotentPostVsPost,
-      ],
+      {
+        scenario: 'get-hit-304',
+        baseline: 'get-hit',
+        check: 'revalidation (304) vs hit, req/s',
+        atLeast: TARGETS.revalidationVsHit,
+      },
+      {
+        scenario: 'post-idempotent',
+        baseline: 'post',
+        check: 'POST with Idempotency-Key vs without, req/s',
+        atLeast: TARGETS.idempotentPostVsPost,
+      },
+      {
+        scenario: 'get-no-cache',
+        baseline: 'page-first',
+        check:
+          'uncached page cost vs uncached read by id (req/s of the read over the page)',
+        atMost: TARGETS.uncachedPageCost,
+      },
     ]),
   );
+  checks.push(
+    ...pagePositionChecks(run),
+    ...tailChecks(run),
+    ...staleReadChecks(run),
+    ...ceilingChecks(run),
+    ...(run.soak ? soakChecks(run.soak) : []),
+  );
+  return checks;
+}
+
+/**
+ * @param {import('./soak.mjs').SoakResult} soak
+ * @returns {Check[]}
+ */
+function soakChecks(soak) {
+  const { minutes, memoryLimit } = soak;
+  const requests = minutes.reduce((sum, m) => sum + m.requests, 0);
+  const errors = minutes.reduce((sum, m) => sum + m.socketErrors + m.non2xx, 0);
+  const reference = minutes[TARGETS.soakReferenceMinute - 1];
+  const end = minutes.at(-1);
+  const drift = reference ? end.rssMb / reference.rssMb - 1 : 0;
+  const peakMb = Math.max(soak.peakRss.totalMb, soak.highWaterMarkMb);
+  const limitMb = memoryLimit.bytes / 2 ** 20;
+  return [
+    {
+      check: 'soak: errors and non-2xx',
+      value: `${errors} of ${requests.toLocaleString('en-US')} requests`,
+      target: '0',
+      result: verdict(errors === 0),
+    },
+    {
+      check: `soak: RSS at the end vs minute ${TARGETS.soakReferenceMinute}`,
+      value:
+        reference && end !== reference
+          ? `minute ${end.minute}: ${end.rssMb.toFixed(0)} vs ${reference.rssMb.toFixed(0)} MB (${signedPercent(drift)})`
+          : `the soak ends before minute ${TARGETS.soakReferenceMinute + 1}`,
+      target: `within ±${TARGETS.soakRssDrift * 100}%`,
+      result:
+        reference && end !== reference
+          ? verdict(Math.abs(drift) <= TARGETS.soakRssDrift)
+          : 'SKIP',
+    },
+    {
+      check: 'soak: peak RSS, all service processes, vs the memory limit',
+      value: `${peakMb.toFixed(0)} vs ${limitMb.toFixed(0)} MB (${memoryLimit.text}, ${memoryLimit.source})`,
+      target: '< limit',
+      result: verdict(peakMb < limitMb),
+    },
+    staleReadCheck(
+      "soak: reads see the client's own acknowledged write",
+      soak.staleReads,
+    ),
+  ];
+}
+
+const signedPercent = (share) =>
+  `${share >= 0 ? '+' : ''}${(share * 100).toFixed(1)}%`;
+
+/** @returns {Check[]} the p99 of a page near the end against the first page's */
+function pagePositionChecks(run) {
   const first = p99Of(run, 'page-first');
   const deep = p99Of(run, 'page-deep');
-  if (first && deep) {
-    const spread = Math.max(first, deep) / Math.min(first, deep);
-    checks.push({
+  if (!first || !deep) return [];
+  const spread = Math.max(first, deep) / Math.min(first, deep);
+  return [
+    {
       check: 'page p99: near the end vs first page',
       value: `${spread.toFixed(2)}×`,
-      target: `≤ ${TARGETS.pageP99Spread}× at ${TARGETS.pageSpreadRows.toLocaleString('en-US')} rows`,
-      result:
-        run.rows >= TARGETS.pageSpreadRows
-          ? verdict(spread <= TARGETS.pageP99Spread)
-          : 'INFO',
-    });
-  }
-  return checks;
+      target: `≤ ${TARGETS.pageP99Spread}× from ${fmtRows(TARGETS.judgedFromRows)} rows`,
+      result: judgedAtSize(run, spread <= TARGETS.pageP99Spread),
+    },
+  ];
+}
+
+/**
+ * The page p99 checks of every round of --repeat side by side, since they
+ * must hold in consecutive runs: the position check at each table size, and
+ * the comparison across sizes.
+ * @param {import('./table-size-run.mjs').TableSizeRun[][]} rounds
+ * @returns {{ check: string, target: string, results: (Check | undefined)[] }[]}
+ *   one entry a check, with its result in each round
+ */
+export function pageChecksByRound(rounds) {
+  const perRound = rounds.map((runs) => [
+    ...runs.flatMap((run) =>
+      pagePositionChecks(run).map((check) => ({
+        ...check,
+        check: `${fmtRows(run.rows)} rows, ${check.check}`,
+      })),
+    ),
+    ...compareTableSizes(runs),
+  ]);
+  const labels = [...new Set(perRound.flat().map(({ check }) => check))];
+  return labels.map((label) => {
+    const results = perRound.map((checks) =>
+      checks.find(({ check }) => check === label),
+    );
+    return {
+      check: label,
+      target: results.find(Boolean)?.target ?? '',
+      results,
+    };
+  });
+}
+
+/** @returns {Check[]} p99 over p50, per scenario */
+function tailChecks(run) {
+  return run.scenarios.flatMap(({ name, load }) => {
+    if (!load || !(load.p50Ms > 0)) return [];
+    const spread = load.p99Ms / load.p50Ms;
+    return [
+      {
+        check: `${name}: p99 vs p50`,
+        value: `${spread.toFixed(2)}× (${load.p99Ms.toFixed(2)} vs ${load.p50Ms.toFixed(2)} ms)`,
+        target: `≤ ${TARGETS.tailSpread}× from ${fmtRows(TARGETS.judgedFromRows)} rows`,
+        result: judgedAtSize(run, spread <= TARGETS.tailSpread),
+      },
+    ];
+  });
+}
+
+/** @returns {Check[]} reads of one's own writes under the load, where they were checked */
+function staleReadChecks(run) {
+  return run.scenarios.flatMap(({ name, staleReads }) =>
+    staleReads
+      ? [
+          staleReadCheck(
+            `${name}: reads see the client's own acknowledged write`,
+            staleReads,
+          ),
+        ]
+      : [],
+  );
+}
+
+/**
+ * @param {string} check
+ * @param {import('./stale-reads.mjs').StaleReadResult} staleReads
+ * @returns {Check}
+ */
+export function staleReadCheck(check, { checks, seconds, stale, errors }) {
+  const perSecond = seconds > 0 ? checks / seconds : 0;
+  return {
+    check,
+    value: `${stale} stale, ${errors} errors in ${checks} checks (${perSecond.toFixed(1)}/s)`,
+    target: `0 stale, 0 errors, ≥ ${TARGETS.staleChecksPerSecond} check/s`,
+    result: verdict(
+      stale === 0 && errors === 0 && perSecond >= TARGETS.staleChecksPerSecond,
+    ),
+  };
+}
+
+/** @returns {Check[]} whether each ceiling with a sample answers as the service */
+function ceilingChecks(run) {
+  return Object.values(run.ceilings).flatMap(({ title, differs }) =>
+    differs === undefined
+      ? []
+      : [
+          {
+            check: `ceiling answers the service's JSON: ${title}`,
+            value: differs ?? 'same JSON',
+            target: 'same JSON',
+            result: verdict(differs === null),
+          },
+        ],
+  );
 }
 
 /**
@@ -126,14 +294,16 @@ export function compareTableSizes(runs) {
 }
 
 /**
- * One scenario's req/s over another's, measured in the same run.
+ * One scenario's req/s over another's, measured in the same run, with a
+ * lower or an upper bound.
  * @param {import('./table-size-run.mjs').TableSizeRun} run
- * @param {[string, string, string, number][]} pairs scenario, baseline, check, minimum
+ * @param {{ scenario: string, baseline: string, check: string,
+ *   atLeast?: number, atMost?: number }[]} pairs
  * @returns {Check[]}
  */
 function rateChecks(run, pairs) {
-  return pairs.flatMap(([name, baseline, check, minimum]) => {
-    const rps = rpsOf(run, name);
+  return pairs.flatMap(({ scenario, baseline, check, atLeast, atMost }) => {
+    const rps = rpsOf(run, scenario);
     const baselineRps = rpsOf(run, baseline);
     if (!rps || !baselineRps) return [];
     const ratio = rps / baselineRps;
@@ -141,8 +311,13 @@ function rateChecks(run, pairs) {
       {
         check,
         value: `${ratio.toFixed(2)}× (${Math.round(rps)} vs ${Math.round(baselineRps)})`,
-        target: `≥ ${minimum.toFixed(2)}×`,
-        result: verdict(ratio >= minimum),
+        target:
+          atLeast === undefined
+            ? `≤ ${atMost.toFixed(2)}×`
+            : `≥ ${atLeast.toFixed(2)}×`,
+        result: verdict(
+          atLeast === undefined ? ratio <= atMost : ratio >= atLeast,
+        ),
       },
     ];
   });
@@ -157,6 +332,10 @@ function p99Of(run, scenario) {
 }
 
 const fmtRows = (rows) => rows.toLocaleString('en-US');
+
+/** @returns {Verdict} judged on a table of the size the target names, else shown */
+const judgedAtSize = (run, passed) =>
+  run.rows >= TARGETS.judgedFromRows ? verdict(passed) : 'INFO';
 
 /** @returns {Verdict} */
 const verdict = (passed) => (passed ? 'PASS' : 'FAIL');

@@ -1,5 +1,6 @@
 import autocannon from 'autocannon';
 import { createRequire } from 'node:module';
+import { drawId } from './zipf.mjs';
 
 export const autocannonVersion = createRequire(import.meta.url)(
   'autocannon/package.json',
@@ -48,6 +49,7 @@ function requestFor(plan) {
           ...request,
           method: 'GET',
           path: plan.path + nextId(),
+          headers: plan.headers,
         }),
       };
     case 'post-users':
@@ -78,5 +80,38 @@ function requestFor(plan) {
           body: JSON.stringify({ name: `Bench Rename ${n}` }),
         }),
       };
+    case 'mix':
+      return {
+        setupRequest: (request) => ({ ...request, ...mixRequest(plan, ++n) }),
+      };
   }
+}
+
+/** The n-th request of the mix, drawn as bench/wrk/mix.lua draws it. */
+function mixRequest({ ids, token, pagePath, shares }, n) {
+  const draw = Math.floor(Math.random() * 1000);
+  if (draw < shares.getById) {
+    return { method: 'GET', path: `/users/${drawId(ids)}`, headers: {} };
+  }
+  if (draw < shares.getById + shares.firstPage) {
+    return { method: 'GET', path: pagePath, headers: {} };
+  }
+  const unique = `${token}-${n}`;
+  if (draw < shares.getById + shares.firstPage + shares.put) {
+    return {
+      method: 'PUT',
+      path: `/users/${drawId(ids)}`,
+      headers: JSON_HEADERS,
+      body: JSON.stringify({ name: `Bench Mix ${unique}` }),
+    };
+  }
+  return {
+    method: 'POST',
+    path: '/users',
+    headers: JSON_HEADERS,
+    body: JSON.stringify({
+      name: `Bench Mix ${n}`,
+      email: `${unique}@bench.example`,
+    }),
+  };
 }

@@ -57,16 +57,14 @@ function scriptFor(plan, threads) {
       return {
         script: 'fixed.lua',
         path: plan.path,
-        options: Object.entries(plan.headers).flatMap(([name, value]) => [
-          '-H',
-          `${name}: ${value}`,
-        ]),
+        options: headerOptions(plan.headers),
         args: [],
       };
     case 'get-ids':
       return {
         script: 'get-ids.lua',
         path: '/',
+        options: headerOptions(plan.headers),
         args: [plan.path, plan.first, plan.count, threads],
       };
     case 'post-users':
@@ -81,5 +79,31 @@ function scriptFor(plan, threads) {
         path: '/',
         args: [plan.first, plan.count, threads],
       };
+    case 'mix': {
+      const { first, count, scatter } = plan.ids;
+      const { getById, firstPage, put } = plan.shares;
+      return {
+        script: 'mix.lua',
+        path: '/',
+        args: [
+          first,
+          count,
+          scatter,
+          plan.token,
+          plan.pagePath,
+          getById,
+          firstPage,
+          put,
+        ],
+      };
+    }
   }
+}
+
+/** wrk's -H: the headers wrk.format() sends when a script passes none. */
+function headerOptions(headers) {
+  return Object.entries(headers).flatMap(([name, value]) => [
+    '-H',
+    `${name}: ${value}`,
+  ]);
 }
