@@ -213,6 +213,20 @@ describe('the Compose load balancer (docker/haproxy/haproxy.cfg) in front of bui
     expect(HAPROXY_CONFIG).toMatch(/docker\/haproxy\/haproxy\.cfg$/);
   });
 
+  it("keeps the replicas' Keep-Alive hint to itself: a client would hold connections past the proxy's own idle timeout", async () => {
+    stack = await LoadBalancedStack.start(
+      await replicaEnv({ SHUTDOWN_DELAY_MS: '0' }),
+      1,
+    );
+    const [replica] = stack.replicas;
+    expect(
+      (await replica.api.get('/health/live')).headers.get('keep-alive'),
+    ).toMatch(/timeout=\d+/);
+    const reply = await stack.api.get('/health/live');
+    expect(reply.status).toBe(200);
+    expect(reply.headers.get('keep-alive')).toBeNull();
+  });
+
   it(
     'replaces three replicas one at a time under reads and writes: no failed request, no stale read, every acknowledged write kept',
     async () => {
