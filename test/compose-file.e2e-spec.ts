@@ -190,7 +190,7 @@ describe('docker-compose.yml', () => {
     expect(isIPv4(address)).toBe(true);
     expect(loadConfig(environmentOf(api)).trustProxy).toEqual([address]);
 
-    const [{ subnet, ip_range: dynamic }] =
+    const [{ subnet, gateway, ip_range: dynamic }] =
       compose.networks!.default.ipam!.config!;
     const within = (cidr: string) => {
       const [network, prefix] = cidr.split('/');
@@ -199,6 +199,8 @@ describe('docker-compose.yml', () => {
       return list.check(address);
     };
     expect(within(subnet!)).toBe(true);
+    // The host's address on the network: connections from the host come from it.
+    expect(gateway).not.toBe(address);
     // Docker would refuse to start the proxy if it had given it to another.
     expect(within(dynamic!)).toBe(false);
     for (const service of Object.values(compose.services)) {

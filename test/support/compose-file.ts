@@ -39,6 +39,7 @@ export interface ComposeFile {
       readonly ipam?: {
         readonly config?: readonly {
           readonly subnet?: string;
+          readonly gateway?: string;
           readonly ip_range?: string;
         }[];
       };
