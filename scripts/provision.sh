@@ -6,6 +6,9 @@
 #   - PostgreSQL and Redis servers installed from Debian packages if missing,
 #     and started (on loopback) if nothing answers at POSTGRES_*/REDIS_*
 #   - the POSTGRES_USER role, allowed to create the tests' throwaway databases
+#   - HAProxy from Debian if missing: tests run the Compose stack's load
+#     balancer configuration with it (they start their own; the package's
+#     service is left stopped)
 # Settings come from the same variables as the service, with its defaults.
 
 : "${POSTGRES_HOST:=localhost}" "${POSTGRES_PORT:=5432}"
@@ -118,8 +121,17 @@ provision_redis() {
   provision_log "Redis did not start; see $PROVISION_STATE_DIR/redis.log"; return 1
 }
 
+provision_haproxy() {
+  if command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ]; then return 0; fi
+  provision_apt_install haproxy || return 1
+  if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    provision_log "stopping Debian's haproxy service: the tests start their own"
+    provision_as_root systemctl disable --now haproxy >/dev/null 2>&1 || true
+  fi
+}
+
 provision_chromium() {
   command -v chromium >/dev/null || provision_apt_install chromium
 }
 
-provision_node && provision_postgres && provision_redis
+provision_node && provision_postgres && provision_redis && provision_haproxy

@@ -20,7 +20,13 @@ export async function createApp(
 ): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config),
-    new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, genReqId: requestIdOf }),
+    new FastifyAdapter({
+      bodyLimit: BODY_LIMIT_BYTES,
+      genReqId: requestIdOf,
+      // request.ip (rate limit, request log) is the socket's address unless it
+      // is a trusted proxy's: then the client X-Forwarded-For names after it.
+      trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
+    }),
     // Our JSON parser only (below): no form parser from Nest.
     { bodyParser: false, bufferLogs: true },
   );

@@ -23,6 +23,6 @@ if (config.clusterWorkers > 1 && cluster.isPrimary) {
   runClusterPrimary(config.clusterWorkers, createLogger(config.logLevel));
 } else {
   const app = await createApp(config);
-  closeOnSignals(app, config.shutdownTimeoutMs);
+  closeOnSignals(app, config);
   await app.listen({ port: config.port, host: '0.0.0.0' });
 }

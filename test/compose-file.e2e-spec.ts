@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { BlockList, isIPv4 } from 'node:net';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/load-config.js';
 import {
@@ -7,23 +8,67 @@ import {
   environmentOf,
   portsOf,
   readComposeFile,
+  variablesComposeReads,
 } from './support/compose-file.js';
 import { variablesTheServiceReads } from './support/config-variables.js';
-import { REPO_ROOT } from './support/dockerfile.js';
+import { durationMs, REPO_ROOT } from './support/dockerfile.js';
+import {
+  haproxySections,
+  settingOf,
+  takenOutWithinMs,
+} from './support/haproxy.js';
 
-/** What Compose sets for api itself: where things are inside its network. */
+/**
+ * What Compose sets for api itself: where things are inside its network, and
+ * what must match its load balancer.
+ */
 const SET_BY_COMPOSE = new Set([
   'PORT',
   'POSTGRES_HOST',
   'POSTGRES_PORT',
   'REDIS_HOST',
   'REDIS_PORT',
+  'TRUST_PROXY',
+  'SHUTDOWN_DELAY_MS',
 ]);
 
-function dotEnvExampleNames(): string[] {
-  return readFileSync(join(REPO_ROOT, '.env.example'), 'utf8')
-    .split('\n')
-    .flatMap((line) => /^([A-Za-z_]\w*)=/.exec(line)?.[1] ?? []);
+/** Where .env.example starts listing what only docker-compose.yml reads. */
+const COMPOSE_ONLY_MARK = '# Docker Compose only';
+
+/** `NAME=value` lines of a part of an .env file. */
+function assignments(text: string): [string, string][] {
+  return text.split('\n').flatMap((line) => {
+    const match = /^([A-Za-z_]\w*)=(.*)$/.exec(line);
+    return match ? [[match[1], match[2]] as [string, string]] : [];
+  });
+}
+
+/** What .env.example sets, before and after COMPOSE_ONLY_MARK. */
+function dotEnvExample() {
+  const text = readFileSync(join(REPO_ROOT, '.env.example'), 'utf8');
+  const mark = text.indexOf(`\n${COMPOSE_ONLY_MARK}`);
+  if (mark === -1) throw new Error(`no "${COMPOSE_ONLY_MARK}" part`);
+  const service = assignments(text.slice(0, mark));
+  const composeOnly = assignments(text.slice(mark));
+  return {
+    service: service.map(([name]) => name),
+    composeOnly: composeOnly.map(([name]) => name),
+    values: Object.fromEntries([...service, ...composeOnly]),
+  };
+}
+
+/** The address a service has on the default network, if it is fixed. */
+function fixedAddressOf(service: ComposeService): string | undefined {
+  const { networks } = service;
+  return Array.isArray(networks)
+    ? undefined
+    : (networks as Record<string, { ipv4_address?: string } | null>)?.default
+        ?.ipv4_address;
+}
+
+function tmpfsOf(service: ComposeService): string[] {
+  const { tmpfs } = service;
+  return typeof tmpfs === 'string' ? [tmpfs] : [...(tmpfs ?? [])];
 }
 
 function commandOf(service: ComposeService): string[] {
@@ -48,7 +93,7 @@ function healthcheckTest(service: ComposeService): string {
 
 describe('docker-compose.yml', () => {
   const compose = readComposeFile();
-  const { api, db, cache, adminer } = compose.services;
+  const { api, db, cache, adminer, proxy } = compose.services;
 
   it('follows the current Compose specification (no obsolete version key)', () => {
     expect(compose).not.toHaveProperty('version');
@@ -57,32 +102,107 @@ describe('docker-compose.yml', () => {
       'api',
       'cache',
       'db',
+      'proxy',
     ]);
   });
 
-  it('builds api from docker/Dockerfile and publishes it on a port range from 3000', () => {
+  it('builds api from docker/Dockerfile and publishes no port of it: requests come through the proxy', () => {
     expect(api.build?.context ?? '.').toBe('.');
     expect(api.build?.dockerfile).toBe('docker/Dockerfile');
     expect(existsSync(join(REPO_ROOT, api.build!.dockerfile!))).toBe(true);
-    expect(portsOf(api)).toHaveLength(1);
-    const [published, target] = portsOf(api)[0].split(':');
-    expect(target).toBe('3000');
-    // One host port per replica, so `--scale api=3` does not collide.
-    const [first, last] = published.split('-').map(Number);
-    expect(first).toBe(3000);
-    expect(last - first + 1).toBeGreaterThanOrEqual(3);
+    // A published port would make `--scale` pick host ports in rotation.
+    expect(portsOf(api)).toEqual([]);
   });
 
-  it('uses the official images: postgres, redis 7, adminer', () => {
+  it('publishes the API at :3000 only through the proxy, which runs HAProxy with docker/haproxy/haproxy.cfg', () => {
+    expect(portsOf(proxy)).toEqual(['127.0.0.1:3000:3000']);
+    expect(proxy.volumes).toEqual([
+      './docker/haproxy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro',
+    ]);
+    // The file's defaults are the Compose values: it listens on 3000 and
+    // finds replicas of "api" on their port 3000 in Docker's DNS.
+    const sections = haproxySections();
+    const frontend = sections.get('frontend api')!;
+    expect(settingOf(frontend, 'bind')).toBe('"${PROXY_BIND-:3000}"');
+    expect(settingOf(sections.get('resolvers docker')!, 'nameserver')).toBe(
+      'docker',
+    );
+    expect(sections.get('resolvers docker')![0]).toEqual([
+      'nameserver',
+      'docker',
+      '"${PROXY_NAMESERVER-127.0.0.11:53}"',
+    ]);
+    for (const backend of ['backend ready', 'backend serving']) {
+      const template = sections
+        .get(backend)!
+        .find(([word]) => word === 'server-template')!;
+      expect(template.slice(2, 4)).toEqual([
+        '10',
+        '"${PROXY_REPLICAS-api:3000}"',
+      ]);
+    }
+    // Starts without waiting for api to be healthy: a replica that is not
+    // (Redis down) still serves, through the proxy's second backend.
+    expect(dependenciesOf(proxy)).toEqual({ api: 'service_started' });
+    expect(healthcheckTest(proxy)).toContain('/dev/tcp/127.0.0.1/3000');
+  });
+
+  it('binds host ports to 127.0.0.1 unless PUBLISH_ADDRESS opens them wider', () => {
+    expect(portsOf(adminer)).toEqual(['127.0.0.1:8080:8080']);
+    const open = readComposeFile({ PUBLISH_ADDRESS: '0.0.0.0' }).services;
+    expect(portsOf(open.proxy)).toEqual(['0.0.0.0:3000:3000']);
+    expect(portsOf(open.adminer)).toEqual(['0.0.0.0:8080:8080']);
+    expect(dotEnvExample().values.PUBLISH_ADDRESS).toBe('127.0.0.1');
+  });
+
+  it('runs API_REPLICAS api replicas (1 by default), no more than the proxy has slots for', () => {
+    expect(api.deploy?.replicas).toBe('1');
+    expect(readComposeFile({ API_REPLICAS: '3' }).services.api.deploy).toEqual({
+      replicas: '3',
+    });
+    expect(dotEnvExample().values.API_REPLICAS).toBe('1');
+    const slots = Number(
+      haproxySections()
+        .get('backend ready')!
+        .find(([word]) => word === 'server-template')![2],
+    );
+    expect(slots).toBeGreaterThanOrEqual(3);
+  });
+
+  it('trusts X-Forwarded-For from the proxy only: its address is fixed, in the network, out of the dynamic range', () => {
+    const address = fixedAddressOf(proxy)!;
+    expect(isIPv4(address)).toBe(true);
+    expect(loadConfig(environmentOf(api)).trustProxy).toEqual([address]);
+
+    const [{ subnet, gateway, ip_range: dynamic }] =
+      compose.networks!.default.ipam!.config!;
+    const within = (cidr: string) => {
+      const [network, prefix] = cidr.split('/');
+      const list = new BlockList();
+      list.addSubnet(network, Number(prefix));
+      return list.check(address);
+    };
+    expect(within(subnet!)).toBe(true);
+    // The host's address on the network: connections from the host come from it.
+    expect(gateway).not.toBe(address);
+    // Docker would refuse to start the proxy if it had given it to another.
+    expect(within(dynamic!)).toBe(false);
+    for (const service of Object.values(compose.services)) {
+      if (service !== proxy) expect(fixedAddressOf(service)).toBeUndefined();
+    }
+  });
+
+  it('uses the official images: postgres, redis 7, adminer, haproxy', () => {
     expect(db.image).toMatch(/^postgres:\d+/);
     expect(cache.image).toMatch(/^redis:7(?:[.-]|$)/);
     expect(adminer.image).toMatch(/^adminer(?::|$)/);
+    expect(proxy.image).toMatch(/^haproxy:\d/);
   });
 
-  it('starts api only once db and cache report healthy', () => {
+  it('starts api once db reports healthy, and whether Redis is up or not', () => {
     expect(dependenciesOf(api)).toEqual({
       db: 'service_healthy',
-      cache: 'service_healthy',
+      cache: 'service_started',
     });
     expect(healthcheckTest(db)).toContain('pg_isready');
     expect(healthcheckTest(cache)).toMatch(/redis-cli\s+ping/);
@@ -106,9 +226,53 @@ describe('docker-compose.yml', () => {
     expect(db.volumes).toEqual([`${volumeNames[0]}:${dataPath}`]);
   });
 
+  it('gives api time to leave the proxy, then to drain, before Docker kills it', () => {
+    const { shutdownDelayMs } = loadConfig(environmentOf(api));
+    // The proxy must have taken the replica out before its port closes.
+    expect(shutdownDelayMs).toBeGreaterThanOrEqual(takenOutWithinMs() + 1000);
+    // Whatever SHUTDOWN_TIMEOUT_MS .env sets, up to the most it accepts.
+    const longestDrainMs = 60_000;
+    expect(
+      loadConfig({ SHUTDOWN_TIMEOUT_MS: String(longestDrainMs) })
+        .shutdownTimeoutMs,
+    ).toBe(longestDrainMs);
+    expect(() =>
+      loadConfig({ SHUTDOWN_TIMEOUT_MS: String(longestDrainMs + 1) }),
+    ).toThrow(/SHUTDOWN_TIMEOUT_MS/);
+    expect(durationMs(api.stop_grace_period!)).toBeGreaterThan(
+      shutdownDelayMs + longestDrainMs,
+    );
+    // The proxy's soft stop ends within its hard-stop-after.
+    const hardStopAfter = settingOf(
+      haproxySections().get('global')!,
+      'hard-stop-after',
+    )!;
+    expect(durationMs(proxy.stop_grace_period!)).toBeGreaterThan(
+      durationMs(hardStopAfter),
+    );
+  });
+
   it('publishes neither PostgreSQL nor Redis on the host', () => {
     expect(portsOf(db)).toEqual([]);
     expect(portsOf(cache)).toEqual([]);
+  });
+
+  it('publishes PostgreSQL and Redis on loopback with docker-compose.dev.yml, at the ports the service on the host uses', () => {
+    const dev = readComposeFile({}, 'docker-compose.dev.yml').services;
+    const defaults = loadConfig({});
+    expect(Object.keys(dev).sort()).toEqual(['cache', 'db']);
+    expect(portsOf(dev.db)).toEqual([
+      `127.0.0.1:${defaults.postgres.port}:5432`,
+    ]);
+    expect(portsOf(dev.cache)).toEqual([
+      `127.0.0.1:${defaults.redis.port}:6379`,
+    ]);
+    const moved = readComposeFile(
+      { POSTGRES_PORT: '5433', REDIS_PORT: '6380' },
+      'docker-compose.dev.yml',
+    ).services;
+    expect(portsOf(moved.db)).toEqual(['127.0.0.1:5433:5432']);
+    expect(portsOf(moved.cache)).toEqual(['127.0.0.1:6380:6379']);
   });
 
   it('runs Redis as a cache: no persistence, bounded memory, never evicting keys without a TTL', () => {
@@ -120,11 +284,16 @@ describe('docker-compose.yml', () => {
     // The cache's epoch counter has no TTL: evicting it could revive stale entries.
     expect(optionValue(args, '--maxmemory-policy')).toMatch(/^volatile-/);
     expect(cache.volumes ?? []).toEqual([]);
+    // The image declares VOLUME /data: a mount there leaves no anonymous
+    // volume behind each new container.
+    expect(tmpfsOf(cache)).toEqual(['/data']);
   });
 
-  it('pre-sets Adminer to the db server and publishes it on 8080', () => {
-    expect(environmentOf(adminer).ADMINER_DEFAULT_SERVER).toBe('db');
-    expect(portsOf(adminer)).toEqual(['8080:8080']);
+  it('pre-sets Adminer to PostgreSQL on the db server', () => {
+    expect(environmentOf(adminer)).toEqual({
+      ADMINER_DEFAULT_SERVER: 'db',
+      ADMINER_DEFAULT_DRIVER: 'pgsql',
+    });
   });
 
   it('gives api only variables the service reads', () => {
@@ -150,9 +319,14 @@ describe('docker-compose.yml', () => {
     );
   });
 
-  it('lists in .env.example exactly the variables the service reads', () => {
-    expect(dotEnvExampleNames().sort()).toEqual(
-      [...variablesTheServiceReads()].sort(),
+  it('lists in .env.example exactly the variables the service reads, then, marked, those only Compose reads', () => {
+    const serviceReads = variablesTheServiceReads();
+    const { service, composeOnly } = dotEnvExample();
+    expect(service.sort()).toEqual([...serviceReads].sort());
+    expect(composeOnly.sort()).toEqual(
+      [...variablesComposeReads()]
+        .filter((name) => !serviceReads.has(name))
+        .sort(),
     );
   });
 
@@ -180,7 +354,7 @@ describe('docker-compose.yml', () => {
     });
   });
 
-  it('takes credentials from .env for both api and db, but never hosts or ports', () => {
+  it('takes credentials from .env for both api and db, but never hosts, ports or what the proxy needs', () => {
     const dotEnv = {
       POSTGRES_USER: 'alice',
       POSTGRES_PASSWORD: 's3cret',
@@ -192,6 +366,8 @@ describe('docker-compose.yml', () => {
       REDIS_HOST: 'localhost',
       REDIS_PORT: '6380',
       PORT: '4000',
+      TRUST_PROXY: 'loopback',
+      SHUTDOWN_DELAY_MS: '0',
     };
     const { services } = readComposeFile(dotEnv);
     const config = loadConfig(environmentOf(services.api));
@@ -204,6 +380,8 @@ describe('docker-compose.yml', () => {
     });
     expect(config.redis).toMatchObject({ host: 'cache', port: 6379 });
     expect(config.port).toBe(3000);
+    expect(config.trustProxy).toEqual([fixedAddressOf(services.proxy)]);
+    expect(config.shutdownDelayMs).toBeGreaterThan(0);
     expect(config.rateLimitPerMinute).toBe(42);
     expect(environmentOf(services.db)).toEqual({
       POSTGRES_USER: 'alice',

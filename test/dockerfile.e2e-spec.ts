@@ -38,6 +38,12 @@ describe('docker/Dockerfile', () => {
   const stages = readDockerfile();
   const runtime = finalStage(stages);
 
+  it('names no frontend image (no "# syntax=" directive): the build needs no registry but the base image\'s', () => {
+    const text = readFileSync(join(REPO_ROOT, 'docker/Dockerfile'), 'utf8');
+    // BuildKit reads parser directives, in any case and spacing, at the top.
+    expect(text).not.toMatch(/^#\s*syntax\s*=/im);
+  });
+
   it('installs, then builds, then assembles a runtime, in separate stages', () => {
     const installs = stages.findIndex((stage) =>
       instructionsOf(stage, 'RUN').some(({ args }) => /\bnpm ci\b/.test(args)),

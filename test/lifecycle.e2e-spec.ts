@@ -2,13 +2,12 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { connect } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Client } from 'pg';
 import { inject } from 'vitest';
 import { migrations } from '../src/database/migrations.js';
 import { BuiltServer } from './support/built-server.js';
-import { freePort } from './support/free-port.js';
+import { accepts, freePort } from './support/free-port.js';
 import { waitFor } from './support/gate.js';
 import { Api, type Reply } from './support/http.js';
 import {
@@ -35,18 +34,6 @@ async function within<T>(promise: Promise<T>, ms: number, what: string) {
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** Whether something accepts TCP connections on 127.0.0.1:port. */
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 /**
@@ -292,6 +279,8 @@ describe('the built server', () => {
         CACHE_TTL_SECONDS: '-5',
         CORS_ORIGINS: 'not an origin',
         CLUSTER_WORKERS: 'many',
+        TRUST_PROXY: '*',
+        SHUTDOWN_DELAY_MS: '-1',
       },
       [
         'PORT=70000',
@@ -301,6 +290,8 @@ describe('the built server', () => {
         'CACHE_TTL_SECONDS=-5',
         'CORS_ORIGINS=not an origin',
         'CLUSTER_WORKERS=many',
+        'TRUST_PROXY=*',
+        'SHUTDOWN_DELAY_MS=-1',
       ],
     ],
   ])(
@@ -381,6 +372,65 @@ describe('the built server', () => {
       'Drained',
       'Drained',
     ]);
+  });
+
+  it('with SHUTDOWN_DELAY_MS, on SIGTERM answers 503 "shutting_down" on /health/ready at once, serves every other request for the delay, then drains and exits 0', async () => {
+    const delayMs = 1500;
+    const server = await BuiltServer.start(
+      envFor(await createTestDatabase(), {
+        SHUTDOWN_DELAY_MS: String(delayMs),
+      }),
+    );
+    servers.push(server);
+    const { api, port } = server;
+    expect((await api.get('/health/ready')).status).toBe(200);
+
+    const signalledAt = performance.now();
+    server.signal('SIGTERM');
+    await waitFor(
+      async () => (await api.get('/health/ready')).status === 503,
+      1000,
+      'readiness to drop',
+    );
+    for (const path of ['/health', '/health/ready']) {
+      expect(await api.get(path)).toMatchObject({
+        status: 503,
+        body: { status: 'shutting_down', info: {}, error: {}, details: {} },
+      });
+    }
+    expect((await api.get('/health/live')).status).toBe(200);
+    const created = await api.post('/users', newUser('During the delay'));
+    expect(created.status).toBe(201);
+    expect((await api.get(`/users/${created.body.id}`)).status).toBe(200);
+
+    await waitFor(
+      async () => !(await accepts(port)),
+      delayMs + 3000,
+      'the port to close',
+    );
+    // Timers never fire early: the port stayed open for the whole delay.
+    expect(performance.now() - signalledAt).toBeGreaterThanOrEqual(delayMs);
+    expect(await within(server.exited, EXIT_WITHIN_MS, 'exit')).toBe(0);
+    expect(errorLines(server)).toEqual([]);
+  });
+
+  it('starts and serves while its Redis host does not even resolve, as when the Compose cache service is stopped', async () => {
+    const server = await BuiltServer.start(
+      envFor(await createTestDatabase(), { REDIS_HOST: 'cache.invalid' }),
+    );
+    servers.push(server);
+    const { api } = server;
+
+    const created = await api.post('/users', newUser('No cache'));
+    expect(created.status).toBe(201);
+    expect(await api.get(`/users/${created.body.id}`)).toMatchObject({
+      status: 200,
+      body: created.body,
+    });
+    expect(await api.get('/health/ready')).toMatchObject({
+      status: 503,
+      body: { status: 'error', error: { redis: { status: 'down' } } },
+    });
   });
 
   it('keeps draining through a second SIGTERM and a SIGINT: the request in flight completes, then exit 0', async () => {

@@ -134,7 +134,7 @@ describe('logs of the built server', () => {
 
   afterAll(() => server?.stop());
 
-  it('writes one JSON line per request with its id, method, route, status and duration, and never an address, a body or the key', async () => {
+  it('writes one JSON line per request with its id, method, client address, route, status and duration, and never an e-mail address, a body or the key', async () => {
     const { api } = server;
     const user = newUser('Secret Name');
     const created = await api.post('/users', user, { 'x-api-key': API_KEY });
@@ -167,7 +167,11 @@ describe('logs of the built server', () => {
       ['POST', '/users', 401],
     ]);
     for (const line of lines) {
-      expect(line).toMatchObject({ level: 'info', msg: 'request completed' });
+      expect(line).toMatchObject({
+        level: 'info',
+        msg: 'request completed',
+        clientIp: '127.0.0.1',
+      });
       expect(typeof line.ms).toBe('number');
       expect(typeof line.time).toBe('string');
     }

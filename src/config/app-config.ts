@@ -52,7 +52,14 @@ export class AppConfig {
   readonly apiKey: string | undefined;
   readonly rateLimitPerMinute: number;
   readonly corsOrigins: readonly string[];
+  /**
+   * Addresses and networks of the reverse proxies whose X-Forwarded-For is
+   * believed (IPs, CIDRs, or `loopback`, `linklocal`, `uniquelocal`); empty: none.
+   */
+  readonly trustProxy: readonly string[];
   readonly clusterWorkers: number;
+  /** After SIGTERM, how long readiness answers 503 while requests are still served. */
+  readonly shutdownDelayMs: number;
   readonly shutdownTimeoutMs: number;
 
   constructor(values: AppConfig) {

@@ -35,8 +35,10 @@ describe('loadConfig', () => {
       apiKey: undefined,
       rateLimitPerMinute: 0,
       corsOrigins: [],
+      trustProxy: [],
       clusterWorkers: 1,
       preconditions: { requireIfMatch: false, idempotencyTtlHours: 24 },
+      shutdownDelayMs: 0,
     });
   });
 
@@ -55,9 +57,11 @@ describe('loadConfig', () => {
       API_KEY: 'key',
       RATE_LIMIT_PER_MINUTE: '120',
       CORS_ORIGINS: 'https://a.example, http://b.example:8080',
+      TRUST_PROXY: '10.201.0.2, 192.168.0.0/16,::1, fd00::/8, loopback',
       CLUSTER_WORKERS: '4',
       REQUIRE_IF_MATCH: 'true',
       IDEMPOTENCY_TTL_HOURS: '48',
+      SHUTDOWN_DELAY_MS: '5000',
     });
 
     expect(config).toMatchObject({
@@ -75,8 +79,16 @@ describe('loadConfig', () => {
       apiKey: 'key',
       rateLimitPerMinute: 120,
       corsOrigins: ['https://a.example', 'http://b.example:8080'],
+      trustProxy: [
+        '10.201.0.2',
+        '192.168.0.0/16',
+        '::1',
+        'fd00::/8',
+        'loopback',
+      ],
       clusterWorkers: 4,
       preconditions: { requireIfMatch: true, idempotencyTtlHours: 48 },
+      shutdownDelayMs: 5000,
     });
   });
 
@@ -90,9 +102,11 @@ describe('loadConfig', () => {
     'API_KEY',
     'RATE_LIMIT_PER_MINUTE',
     'CORS_ORIGINS',
+    'TRUST_PROXY',
     'CLUSTER_WORKERS',
     'REQUIRE_IF_MATCH',
     'IDEMPOTENCY_TTL_HOURS',
+    'SHUTDOWN_DELAY_MS',
   ])('treats %s= (empty or blank) as unset', (name) => {
     expect(loadConfig({ [name]: '' })).toEqual(loadConfig({}));
     expect(loadConfig({ [name]: '   ' })).toEqual(loadConfig({}));
@@ -117,6 +131,27 @@ describe('loadConfig', () => {
     ['POSTGRES_CONNECT_TIMEOUT_MS', ['0', 'soon']],
     ['REDIS_COMMAND_TIMEOUT_MS', ['5', '251']],
     ['SHUTDOWN_TIMEOUT_MS', ['0', 'never']],
+    ['SHUTDOWN_DELAY_MS', ['-1', '30001', 'soon']],
+    [
+      'TRUST_PROXY',
+      [
+        'true',
+        '*',
+        '1',
+        'localhost',
+        'proxy.example',
+        '10.0.0.300',
+        '[::1]',
+        '10.0.0.0/0',
+        '::/0',
+        '10.0.0.0/33',
+        '::1/129',
+        '10.0.0.0/8/8',
+        '10.0.0.0/255.0.0.0',
+        '10.0.0.1,,10.0.0.2',
+        '10.0.0.1,',
+      ],
+    ],
     ['LOG_LEVEL', ['loud', 'verbose', 'information']],
     ['CORS_ORIGINS', ['not an origin', 'https://a.example/path', 'a.example']],
     ['CACHE_KEY_PREFIX', ['with space', 'a:b', 'x'.repeat(65)]],
@@ -130,6 +165,16 @@ describe('loadConfig', () => {
       expect(problems[0].startsWith(`${name}=${value}: `)).toBe(true);
       expect(problems[0].length).toBeGreaterThan(`${name}=${value}: `.length);
     }
+  });
+
+  it('names each entry of TRUST_PROXY it refuses', () => {
+    expect(
+      problemsOf({ TRUST_PROXY: '10.0.0.1, proxy, 10.0.0.0/8, ::/0,' }),
+    ).toEqual([
+      'TRUST_PROXY=10.0.0.1, proxy, 10.0.0.0/8, ::/0,: not an IP address, ' +
+        'CIDR block (address/prefix) or one of loopback, linklocal, ' +
+        'uniquelocal: proxy, ::/0, (empty)',
+    ]);
   });
 
   it('accepts the bounds', () => {
@@ -148,6 +193,15 @@ describe('loadConfig', () => {
           .idempotencyTtlHours,
       ).toBe(hours);
     }
+    for (const delay of [0, 30000]) {
+      expect(
+        loadConfig({ SHUTDOWN_DELAY_MS: String(delay) }).shutdownDelayMs,
+      ).toBe(delay);
+    }
+    expect(
+      loadConfig({ TRUST_PROXY: '0.0.0.0/1,128.0.0.0/32,::/1,::1/128' })
+        .trustProxy,
+    ).toHaveLength(4);
     for (const level of [
       'fatal',
       'error',

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { AppConfig, LOG_LEVELS } from './app-config.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -79,6 +80,23 @@ class EnvReader {
     return origins;
   }
 
+  /** Comma-separated IPs and CIDR blocks, or the names of PROXY_RANGES. */
+  proxies(name: string): string[] {
+    const value = this.raw(name);
+    if (value === undefined) return [];
+    const entries = value.split(',').map((entry) => entry.trim());
+    const invalid = entries.filter((entry) => !isProxyAddress(entry));
+    if (invalid.length > 0) {
+      this.reject(
+        name,
+        value,
+        `not an IP address, CIDR block (address/prefix) or one of ${PROXY_RANGES.join(', ')}: ` +
+          invalid.map((entry) => entry || '(empty)').join(', '),
+      );
+    }
+    return entries;
+  }
+
   identifier(name: string, fallback: string): string {
     const value = this.string(name, fallback);
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(value)) {
@@ -86,6 +104,24 @@ class EnvReader {
     }
     return value;
   }
+}
+
+/** Ranges Fastify's trustProxy (@fastify/proxy-addr) knows by name. */
+const PROXY_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * An address or network Fastify's trustProxy accepts. A /0 prefix is refused
+ * (it would trust every client, which makes X-Forwarded-For worthless), as it
+ * is there.
+ */
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGES.includes(entry)) return true;
+  const [address, prefix, ...rest] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(/^\d{1,3}$/.test(prefix) ? prefix : NaN);
+  return bits >= 1 && bits <= (version === 4 ? 32 : 128);
 }
 
 function isOrigin(value: string): boolean {
@@ -142,7 +178,9 @@ export function loadConfig(env: Env): AppConfig {
     apiKey: read.optionalString('API_KEY'),
     rateLimitPerMinute: read.integer('RATE_LIMIT_PER_MINUTE', 0, 0, 1_000_000),
     corsOrigins: read.origins('CORS_ORIGINS'),
+    trustProxy: read.proxies('TRUST_PROXY'),
     clusterWorkers: read.integer('CLUSTER_WORKERS', 1, 1, 64),
+    shutdownDelayMs: read.integer('SHUTDOWN_DELAY_MS', 0, 0, 30000),
     shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 8000, 100, 60000),
   });
   if (read.problems.length > 0) throw new InvalidConfigError(read.problems);

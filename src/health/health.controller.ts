@@ -19,6 +19,7 @@ import {
 } from '@nestjs/terminus';
 import { SkipThrottle } from '@nestjs/throttler';
 import type { FastifyReply } from 'fastify';
+import { Readiness } from './readiness.js';
 import { RedisHealthIndicator } from './redis.health.js';
 
 const DATABASE_TIMEOUT_MS = 1000;
@@ -34,11 +35,22 @@ const indicators: SchemaObject = {
   },
 };
 
+/**
+ * Terminus's own status while the application shuts down: nothing is checked,
+ * the answer is 503 whatever PostgreSQL and Redis say.
+ */
+const SHUTTING_DOWN: HealthCheckResult = {
+  status: 'shutting_down',
+  info: {},
+  error: {},
+  details: {},
+};
+
 /** The Terminus body, with each indicator reduced to its status. */
 const healthSchema = (redis: 'up' | 'down'): SchemaObject => ({
   type: 'object',
   properties: {
-    status: { type: 'string', enum: ['ok', 'error'] },
+    status: { type: 'string', enum: ['ok', 'error', 'shutting_down'] },
     info: indicators,
     error: indicators,
     details: indicators,
@@ -65,6 +77,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly database: TypeOrmHealthIndicator,
     private readonly redis: RedisHealthIndicator,
+    private readonly state: Readiness,
   ) {}
 
   /** Terminus answers 503 by throwing; its body, not the error body, is the contract. */
@@ -76,12 +89,20 @@ export class HealthController {
   @ApiOkResponse({ description: 'Ready.', schema: healthSchema('up') })
   @ApiResponse({
     status: 503,
-    description: 'PostgreSQL or Redis is down: named under `error`.',
+    description:
+      'PostgreSQL or Redis is down: named under `error`. Or the process is ' +
+      'shutting down (`"status": "shutting_down"`, nothing checked): it still ' +
+      'serves the requests it gets, for SHUTDOWN_DELAY_MS, while load ' +
+      'balancers take it out.',
     schema: healthSchema('down'),
   })
   async readiness(
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<HealthCheckResult> {
+    if (this.state.isWithdrawn) {
+      void reply.status(503);
+      return SHUTTING_DOWN;
+    }
     try {
       return statusOnly(
         await this.health.check([

@@ -5,6 +5,7 @@ import { requestLogLine } from './request-log-line.js';
 const entry = {
   reqId: '0b5f4c8e-7c39-4c83-9a43-3c9f2d9c2c11',
   method: 'GET',
+  clientIp: '203.0.113.7',
   route: '/users/:id',
   status: 200,
   ms: 1.25,
@@ -37,9 +38,12 @@ describe('requestLogLine', () => {
     ]);
   });
 
-  it('escapes the route, and writes null for an unknown one', () => {
-    const odd = JSON.parse(requestLogLine({ ...entry, route: '/a"b\\c\n' }));
+  it('escapes the route and the client address, and writes null for an unknown route', () => {
+    const odd = JSON.parse(
+      requestLogLine({ ...entry, route: '/a"b\\c\n', clientIp: 'x"\\\n' }),
+    );
     expect(odd.route).toBe('/a"b\\c\n');
+    expect(odd.clientIp).toBe('x"\\\n');
     expect(
       JSON.parse(requestLogLine({ ...entry, route: null })).route,
     ).toBeNull();

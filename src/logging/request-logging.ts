@@ -9,7 +9,8 @@ export const REQUEST_LINES = Symbol('REQUEST_LINES');
 
 /**
  * Logs one line per request once it is sent (see requestLogLine), with the
- * request id that `X-Request-Id` carries (see requestIdOf).
+ * request id that `X-Request-Id` carries (see requestIdOf) and the client's
+ * address as the rate limit counts it (request.ip: see TRUST_PROXY).
  * The line names the route pattern, never the URL: paths and query strings
  * may carry e-mail addresses, which stay out of the logs, as do bodies and
  * headers (and with them the API key).
@@ -30,6 +31,7 @@ export class RequestLogging implements OnModuleInit {
         requestLogLine({
           reqId: request.id,
           method: request.method,
+          clientIp: request.ip,
           route: request.routeOptions.url ?? null,
           status: reply.statusCode,
           ms: Math.round(reply.elapsedTime * 100) / 100,

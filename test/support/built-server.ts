@@ -44,20 +44,29 @@ export class BuiltServer {
       PORT: String(await freePort()),
       ...env,
     });
+    await server.untilAnswering();
+    return server;
+  }
+
+  /** Waits until /health/live answers; fails if the process exits first. */
+  async untilAnswering(): Promise<void> {
     await waitFor(
       async () => {
-        if (server.child.exitCode !== null) {
-          throw new Error(`server exited: ${server.stderr.join('')}`);
+        if (this.child.exitCode !== null) {
+          throw new Error(`server exited: ${this.stderr.join('')}`);
         }
         return (
-          (await server.api.get('/health/live').catch(() => undefined))
+          (await this.api.get('/health/live').catch(() => undefined))
             ?.status === 200
         );
       },
       15_000,
       'the built server to answer',
     );
-    return server;
+  }
+
+  get port(): number {
+    return Number(new URL(this.api.baseUrl).port);
   }
 
   get pid(): number {

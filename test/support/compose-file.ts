@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { REPO_ROOT } from './dockerfile.js';
 
-const COMPOSE_PATH = join(REPO_ROOT, 'docker-compose.yml');
+/** The stack, and the override that publishes db and cache for development. */
+export const COMPOSE_FILES = ['docker-compose.yml', 'docker-compose.dev.yml'];
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -21,20 +22,62 @@ export interface ComposeService {
   };
   readonly command?: string | readonly string[];
   readonly restart?: string;
+  readonly tmpfs?: string | readonly string[];
+  readonly stop_grace_period?: string;
+  readonly deploy?: { readonly replicas?: string | number };
+  readonly networks?:
+    | readonly string[]
+    | Record<string, { readonly ipv4_address?: string } | null>;
 }
 
 export interface ComposeFile {
   readonly services: Record<string, ComposeService>;
   readonly volumes?: Record<string, unknown>;
+  readonly networks?: Record<
+    string,
+    {
+      readonly ipam?: {
+        readonly config?: readonly {
+          readonly subnet?: string;
+          readonly gateway?: string;
+          readonly ip_range?: string;
+        }[];
+      };
+    }
+  >;
   readonly [key: string]: unknown;
 }
 
 /**
- * docker-compose.yml as Compose sees it when `env` is what the shell and
- * `.env` define: every string interpolated.
+ * A Compose file of the repository (docker-compose.yml unless named) as
+ * Compose sees it when `env` is what the shell and `.env` define: every
+ * string interpolated.
  */
-export function readComposeFile(env: Env = {}): ComposeFile {
-  return interpolateAll(parse(readFileSync(COMPOSE_PATH, 'utf8')), env);
+export function readComposeFile(
+  env: Env = {},
+  file = COMPOSE_FILES[0],
+): ComposeFile {
+  return interpolateAll(
+    parse(readFileSync(join(REPO_ROOT, file), 'utf8')),
+    env,
+  );
+}
+
+/** Every variable the Compose files interpolate (`${NAME…}` or `$NAME`). */
+export function variablesComposeReads(): Set<string> {
+  const names = new Set<string>();
+  for (const file of COMPOSE_FILES) {
+    const text = readFileSync(join(REPO_ROOT, file), 'utf8').replaceAll(
+      '$$',
+      '',
+    );
+    for (const [, braced, bare] of text.matchAll(
+      /\$\{([A-Za-z_]\w*)|\$([A-Za-z_]\w*)/g,
+    )) {
+      names.add(braced ?? bare);
+    }
+  }
+  return names;
 }
 
 function interpolateAll<T>(value: T, env: Env): T {

@@ -152,8 +152,11 @@ export function baseImage(stages: readonly Stage[], stage: Stage): string {
   return chainOf(stages, stage)[0].from;
 }
 
-/** Go durations as Docker writes them (`5s`, `1m30s`, `500ms`), in ms. */
-function durationMs(text: string): number {
+/**
+ * Go durations as Docker and Compose write them (`5s`, `1m30s`, `500ms`), in
+ * ms; HAProxy's with a unit too.
+ */
+export function durationMs(text: string): number {
   const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3.6e6 };
   const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
   if (parts.map(([part]) => part).join('') !== text) {

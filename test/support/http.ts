@@ -22,6 +22,11 @@ export interface VerbatimOptions {
   /** Sent as is: a string as UTF-8, bytes as they are. */
   readonly body?: string | Uint8Array;
   readonly headers?: Record<string, string>;
+  /**
+   * The address to connect from: any of 127.0.0.0/8 makes a client at
+   * another address of this machine.
+   */
+  readonly localAddress?: string;
 }
 
 /** A small HTTP client over real connections (fetch) for one base URL. */
@@ -80,6 +85,7 @@ export class Api {
           method,
           path: target,
           headers: options.headers,
+          localAddress: options.localAddress,
           agent: false,
         },
         (incoming) => {
