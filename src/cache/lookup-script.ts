@@ -7,7 +7,8 @@ import { type CommandParser, defineScript } from '@redis/client';
  * tagged with a missing one: if one were, a write followed by the eviction of
  * that generation would make the entry current again. Scripts run atomically,
  * so a write's bump lands before or after, never in between.
- * KEYS: epoch, generation, entry. ARGV: fresh token, generation TTL in ms.
+ * KEYS: epoch, generation, entry. ARGV: fresh token, generation TTL in ms,
+ * and "tags" to leave the entry out (a read that will not use it).
  */
 export const CACHE_LOOKUP = defineScript({
   NUMBER_OF_KEYS: 3,
@@ -22,17 +23,20 @@ export const CACHE_LOOKUP = defineScript({
       end
       return ARGV[1]
     end
-    return { current(KEYS[1]), current(KEYS[2], ARGV[2]), redis.call('GET', KEYS[3]) }
+    local entry = ARGV[3] ~= 'tags' and redis.call('GET', KEYS[3])
+    return { current(KEYS[1]), current(KEYS[2], ARGV[2]), entry }
   `,
   parseCommand(
     parser: CommandParser,
     keys: readonly [epoch: string, generation: string, entry: string],
     freshToken: string,
     generationTtlMs: number,
+    read: 'entry' | 'tags',
   ) {
     parser.pushKeys([...keys]);
-    parser.push(freshToken, String(generationTtlMs));
+    parser.push(freshToken, String(generationTtlMs), read);
   },
-  // [epoch, generation, entry]: never null, never null, null when absent.
+  // [epoch, generation, entry]: never null, never null, null when absent
+  // or not asked for.
   transformReply: undefined as unknown as () => (string | null)[],
 });

@@ -75,7 +75,7 @@ export class ResponseCache implements OnModuleInit {
     load: () => Promise<StoredResponse>,
     { fresh = false } = {},
   ): Promise<CacheRead> {
-    const lookup = await this.lookup(target);
+    const lookup = await this.lookup(target, fresh ? 'tags' : 'entry');
     if (lookup === undefined) return { ...(await load()), hit: false };
     if (lookup.cached !== undefined && !fresh) {
       return { ...lookup.cached, hit: true };
@@ -109,12 +109,14 @@ export class ResponseCache implements OnModuleInit {
   }
 
   /**
-   * The tags a fresh entry must carry and the cached response if it is still
-   * valid, in one round trip (CACHE_LOOKUP); undefined when the cache cannot
-   * be used now (Redis away, or not yet resynchronised).
+   * The tags a fresh entry must carry and (unless only the tags are asked
+   * for) the cached response if it is still valid, in one round trip
+   * (CACHE_LOOKUP); undefined when the cache cannot be used now (Redis away,
+   * or not yet resynchronised).
    */
   private async lookup(
     target: CacheTarget,
+    read: 'entry' | 'tags',
   ): Promise<{ tags: string; cached?: StoredResponse } | undefined> {
     if (!(await this.ensureSynced())) return undefined;
     let values: (string | null)[];
@@ -128,6 +130,7 @@ export class ResponseCache implements OnModuleInit {
           ],
           this.newToken(),
           this.generationTtlMs,
+          read,
         ),
       );
     } catch {

@@ -29,7 +29,8 @@ export function pageEtag(
   users: readonly { id: number; version: string }[],
   nextAfter: number | null,
 ): string {
-  const hash = createHash('sha256');
-  for (const { id, version } of users) hash.update(`${id}:${version},`);
-  return `W/"${hash.update(String(nextAfter)).digest('base64url').slice(0, 27)}"`;
+  let content = `${nextAfter}`;
+  for (const { id, version } of users) content += `,${id}:${version}`;
+  const digest = createHash('sha256').update(content).digest('base64url');
+  return `W/"${digest.slice(0, 27)}"`;
 }
