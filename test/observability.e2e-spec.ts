@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { BuiltServer } from './support/built-server.js';
 import {
   createTestDatabase,
@@ -120,6 +121,27 @@ describe('metrics', () => {
   });
 });
 
+/**
+ * GET `path` over HTTP/1.0 and reset the connection as soon as the response
+ * starts arriving, as HAProxy's health checks do; the status line.
+ */
+function getThenReset(
+  port: number,
+  path: string,
+  reqId: string,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () =>
+      socket.write(`GET ${path} HTTP/1.0\r\nX-Request-Id: ${reqId}\r\n\r\n`),
+    );
+    socket.once('data', (chunk: Buffer) => {
+      socket.resetAndDestroy();
+      resolve(chunk.toString('latin1').split('\r\n')[0]);
+    });
+    socket.once('error', reject);
+  });
+}
+
 describe('logs of the built server', () => {
   const API_KEY = 'log-test-secret-key-42';
   let server: BuiltServer;
@@ -181,5 +203,32 @@ describe('logs of the built server', () => {
     expect(everything).not.toContain('Secret Name');
     expect(everything).not.toContain(API_KEY);
     expect(everything).not.toContain('not-the-key');
+  });
+
+  it("logs the client's address when the client resets the connection as soon as it has the response, as a load balancer's health check does", async () => {
+    const reqIds = ['reset-1', 'reset-2', 'reset-3'];
+    for (const reqId of reqIds) {
+      expect(await getThenReset(server.port, '/health/ready', reqId)).toBe(
+        'HTTP/1.1 200 OK',
+      );
+    }
+
+    let written: string[] = [];
+    await vi.waitFor(
+      () => {
+        written = server.stdout.filter((line) =>
+          reqIds.some((reqId) => line.includes(`"reqId":"${reqId}"`)),
+        );
+        expect(written).toHaveLength(reqIds.length);
+      },
+      { timeout: 5000 },
+    );
+    for (const line of written) {
+      expect(JSON.parse(line)).toMatchObject({
+        route: '/health/ready',
+        status: 200,
+        clientIp: '127.0.0.1',
+      });
+    }
   });
 });

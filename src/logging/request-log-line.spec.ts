@@ -49,6 +49,11 @@ describe('requestLogLine', () => {
     ).toBeNull();
   });
 
+  it('writes null for a client address that could not be read, keeping the line JSON', () => {
+    const line = requestLogLine({ ...entry, clientIp: undefined });
+    expect(JSON.parse(line).clientIp).toBeNull();
+  });
+
   it('is the line the service logger writes for the same entry', () => {
     const written: string[] = [];
     const sink = new Writable({

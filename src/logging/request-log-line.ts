@@ -8,8 +8,10 @@ export interface RequestLogEntry {
   /**
    * The client's address: the socket's, or the forwarded one when the socket
    * belongs to a trusted proxy (TRUST_PROXY), which may hold any text.
+   * Undefined when the connection was gone before it could be read: written
+   * as null, never as the bare word that would break the line's JSON.
    */
-  readonly clientIp: string;
+  readonly clientIp: string | undefined;
   /** The route pattern, or null for an unknown route. */
   readonly route: string | null;
   readonly status: number;
@@ -30,7 +32,7 @@ export function requestLogLine(
   return (
     `{"level":"info","time":"${isoTime(now)}","service":"${SERVICE_NAME}",` +
     `"reqId":"${entry.reqId}","method":"${entry.method}",` +
-    `"clientIp":${JSON.stringify(entry.clientIp)},` +
+    `"clientIp":${JSON.stringify(entry.clientIp ?? null)},` +
     `"route":${JSON.stringify(entry.route)},"status":${entry.status},` +
     `"ms":${entry.ms},"msg":"request completed"}\n`
   );

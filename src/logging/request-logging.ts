@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { requestLogLine } from './request-log-line.js';
 import type { LineSink } from './turn-batched-stdout.js';
 
@@ -26,12 +26,20 @@ export class RequestLogging implements OnModuleInit {
     const { destination } = this;
     if (destination === null) return;
     const fastify: FastifyInstance = this.adapterHost.httpAdapter.getInstance();
+    // Read as the request arrives: once the response has gone, a client that
+    // reset the connection at once (a load balancer's health check does) has
+    // taken the socket, and with it the address, away.
+    const clientIps = new WeakMap<FastifyRequest, string | undefined>();
+    fastify.addHook('onRequest', (request, _reply, done) => {
+      clientIps.set(request, request.ip);
+      done();
+    });
     fastify.addHook('onResponse', (request, reply, done) => {
       destination.write(
         requestLogLine({
           reqId: request.id,
           method: request.method,
-          clientIp: request.ip,
+          clientIp: clientIps.get(request),
           route: request.routeOptions.url ?? null,
           status: reply.statusCode,
           ms: Math.round(reply.elapsedTime * 100) / 100,
