@@ -11,6 +11,12 @@ export class AddUserVersions1796400000000 implements MigrationInterface {
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`CREATE SEQUENCE "users_version_seq" AS bigint`);
+    // From a random point below 2^40: a database created anew (Compose's
+    // `down -v`, a restore elsewhere) does not hand out the versions, and so
+    // the ETags, that clients may still hold from the old one.
+    await queryRunner.query(
+      `SELECT setval('users_version_seq', 1 + floor(random() * 2^40)::bigint, false)`,
+    );
     await queryRunner.query(`
       ALTER TABLE "users"
         ADD COLUMN "version" bigint NOT NULL DEFAULT nextval('users_version_seq')

@@ -1,5 +1,10 @@
+import { DataSource } from 'typeorm';
+import { postgresOptions } from '../src/database/postgres-options.js';
+import { runMigrationsExclusively } from '../src/database/run-migrations.js';
 import { Gate } from './support/gate.js';
+import { postgresConfig } from './support/postgres.js';
 import {
+  createEmptyDatabase,
   newUser,
   useAppWithDatabase,
   type AppWithDatabase,
@@ -82,6 +87,29 @@ describe('ETags and conditional requests (RFC 9110, section 13)', () => {
       expect(read.body.name).toBe('Admin edit');
       expect(read.headers.get('etag')).not.toBe(etag);
       expect(read.body.updatedAt > user.updatedAt).toBe(true);
+    });
+
+    it('does not hand out the old tags again in a database created anew', async () => {
+      const firstVersions = await Promise.all(
+        [1, 2].map(async () => {
+          const database = await createEmptyDatabase();
+          const dataSource = new DataSource(
+            postgresOptions({ ...postgresConfig, database }),
+          );
+          await dataSource.initialize();
+          try {
+            await runMigrationsExclusively(dataSource);
+            const [row] = await dataSource.query<{ version: string }[]>(
+              `INSERT INTO users (name, email) VALUES ('First', 'first@example.com')
+               RETURNING version::text`,
+            );
+            return row.version;
+          } finally {
+            await dataSource.destroy();
+          }
+        }),
+      );
+      expect(new Set(firstVersions).size).toBe(2);
     });
 
     it('tags users apart: no two users share a tag', async () => {

@@ -4,6 +4,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { requestLogLine } from './request-log-line.js';
 import type { LineSink } from './turn-batched-stdout.js';
 
+const CLIENT_IP = 'clientIpAtArrival';
+type LoggedRequest = FastifyRequest & { [CLIENT_IP]: string | undefined };
+
 /** Where request lines go (the logger's own stream), or null: not logged. */
 export const REQUEST_LINES = Symbol('REQUEST_LINES');
 
@@ -29,9 +32,10 @@ export class RequestLogging implements OnModuleInit {
     // Read as the request arrives: once the response has gone, a client that
     // reset the connection at once (a load balancer's health check does) has
     // taken the socket, and with it the address, away.
-    const clientIps = new WeakMap<FastifyRequest, string | undefined>();
+    // A declared property (not a WeakMap) keeps requests one shape, cheaply.
+    fastify.decorateRequest(CLIENT_IP, undefined);
     fastify.addHook('onRequest', (request, _reply, done) => {
-      clientIps.set(request, request.ip);
+      (request as LoggedRequest)[CLIENT_IP] = request.ip;
       done();
     });
     fastify.addHook('onResponse', (request, reply, done) => {
@@ -39,7 +43,7 @@ export class RequestLogging implements OnModuleInit {
         requestLogLine({
           reqId: request.id,
           method: request.method,
-          clientIp: clientIps.get(request),
+          clientIp: (request as LoggedRequest)[CLIENT_IP],
           route: request.routeOptions.url ?? null,
           status: reply.statusCode,
           ms: Math.round(reply.elapsedTime * 100) / 100,
