@@ -149,6 +149,16 @@ describe('npm run bench, smoke run', () => {
     expect(tableSize.startup.exit).toEqual({ code: 0, signal: null });
   });
 
+  it("records the service's CPU time per request in every scenario", () => {
+    for (const scenario of bench.report.runs[0].scenarios) {
+      expect({
+        scenario: scenario.name,
+        cpu: scenario.load.cpuUsPerRequest,
+      }).toEqual({ scenario: scenario.name, cpu: expect.any(Number) });
+      expect(scenario.load.cpuUsPerRequest).toBeGreaterThan(0);
+    }
+  });
+
   it('pairs the uncached page with its own ceiling and with the uncached read by id', () => {
     const [tableSize] = bench.report.runs;
     const ceilingOf = (name: string) =>
@@ -156,7 +166,7 @@ describe('npm run bench, smoke run', () => {
     expect(ceilingOf('page-first')).toBe('page-select');
     expect(ceilingOf('get-no-cache')).toBe('pk-select');
     expect(bench.stdout).toMatch(
-      /^\| uncached page cost vs uncached read by id \(req\/s of the read over the page\) \| \d+\.\d\d× \(\d+ vs \d+\) \| ≤ 1\.50× \| (PASS|FAIL) \|$/m,
+      /^\| cost of an uncached page vs an uncached read by id \| \d+\.\d\d× \(CPU \d+\.\d vs \d+\.\d µs\/req; req\/s \d+ vs \d+: \d+\.\d\d×\) \| ≤ 1\.50× \| (PASS|FAIL) \|$/m,
     );
   });
 

@@ -97,8 +97,8 @@ function renderRun(run, ofRounds) {
 /** @param {import('./table-size-run.mjs').TableSizeRun} run */
 function scenarioTable(run) {
   const lines = [
-    '| Scenario | req/s | p50 ms | p99 ms | errors / non-2xx | ceiling | ratio | target | result |',
-    '|---|--:|--:|--:|--:|---|--:|---|---|',
+    '| Scenario | req/s | p50 ms | p99 ms | CPU µs/req | errors / non-2xx | ceiling | ratio | target | result |',
+    '|---|--:|--:|--:|--:|--:|---|--:|---|---|',
   ];
   for (const scenario of run.scenarios) {
     const load = scenario.load;
@@ -108,6 +108,7 @@ function scenarioTable(run) {
         load ? rps(load.rps) : '—',
         load ? ms(load.p50Ms) : '—',
         load ? ms(load.p99Ms) : '—',
+        load?.cpuUsPerRequest ? load.cpuUsPerRequest.toFixed(1) : '—',
         load ? `${load.socketErrors} / ${load.non2xx}` : '—',
         scenario.ceiling ? CEILINGS[scenario.ceiling].title : '—',
         ratio(scenario),

@@ -11,7 +11,7 @@ import {
 } from './database.mjs';
 import { freePort } from './free-port.mjs';
 import { deleteKeysWithPrefix } from './redis-keys.mjs';
-import { highWaterMarkMb, RssSampler } from './rss.mjs';
+import { cpuSeconds, highWaterMarkMb, RssSampler } from './rss.mjs';
 import { SCENARIOS } from './scenarios.mjs';
 import { Service } from './service.mjs';
 import { runSoak } from './soak.mjs';
@@ -148,7 +148,8 @@ async function runScenarios(service, seeded, run) {
    * The warm-up, then the measured load with `checker` running beside it.
    * @returns {Promise<{ measured: LoadResult, checked?: any }>}
    */
-  const load = async (url, plan, warmupPlan = plan, checker = undefined) => {
+  /** `pid`: the process whose CPU time per request to record, if any. */
+  const load = async (url, plan, warmupPlan = plan, checker = undefined, pid) => {
     if (settings.warmup > 0) {
       await driver.run(url, warmupPlan, {
         ...settings,
@@ -156,12 +157,17 @@ async function runScenarios(service, seeded, run) {
       });
     }
     const running = checker?.();
+    const cpuBefore = pid === undefined ? 0 : cpuSeconds(pid);
     const measured = await driver
       .run(url, plan, settings)
       .catch(async (error) => {
         await running?.stop();
         throw error;
       });
+    if (pid !== undefined && measured.requests > 0) {
+      measured.cpuUsPerRequest =
+        ((cpuSeconds(pid) - cpuBefore) * 1e6) / measured.requests;
+    }
     return { measured, checked: await running?.stop() };
   };
 
@@ -232,6 +238,7 @@ async function runScenarios(service, seeded, run) {
         prepared.plan,
         prepared.warmupPlan,
         prepared.staleReads,
+        service.pid,
       );
       result.load = measured;
       if (checked) result.staleReads = checked;

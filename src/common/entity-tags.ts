@@ -44,6 +44,8 @@ export function noneMatchSatisfiedBy(
   header: string,
   currentTag: string,
 ): boolean {
+  // What a client sends back most: the tag it was given, as it was given.
+  if (header === currentTag) return true;
   const condition = parseEntityTags(header);
   if (condition === undefined) return false;
   if (condition === '*') return true;

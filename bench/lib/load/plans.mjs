@@ -85,6 +85,8 @@ export const mixOf = (ids) => ({
  * @property {number} socketErrors connect, read, write errors and timeouts
  * @property {number} non2xx responses with an error status (400 and up; a
  *   304 is a success)
+ * @property {number} [cpuUsPerRequest] the service's CPU time (user and
+ *   system, all its processes) per request, when measured
  */
 
 /**
