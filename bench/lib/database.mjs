@@ -1,4 +1,5 @@
 import { Client, escapeIdentifier } from 'pg';
+import { localProcess } from './rss.mjs';
 
 /** @typedef {{ host: string, port: number, user: string, password: string }} PostgresServer */
 /** @typedef {{ first: number, last: number, count: number }} IdRange */
@@ -40,6 +41,18 @@ export async function seedUsers(server, database, count, label) {
     // Fresh statistics and visibility map, as a table that has lived a while has.
     await client.query('VACUUM (ANALYZE) users');
     return rows[0];
+  });
+}
+
+/**
+ * The pid of the PostgreSQL server (its postmaster, whose children are the
+ * backends), when it runs on this machine.
+ */
+export async function postgresServerPid(server) {
+  // Read while the connection, and so its backend, is there.
+  return withClient(server, 'postgres', async (client) => {
+    const { rows } = await client.query('SELECT pg_backend_pid() AS pid');
+    return localProcess(rows[0].pid, 'postgres', { parent: true });
   });
 }
 

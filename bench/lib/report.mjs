@@ -94,10 +94,17 @@ function renderRun(run, ofRounds) {
   return lines;
 }
 
+/** @param {import('./load/plans.mjs').CpuPerRequest} [cpu] */
+function cpuCell(cpu) {
+  if (!cpu) return '—';
+  const part = (us) => (us === undefined ? '?' : us.toFixed(0));
+  return `${cpu.total.toFixed(0)} = ${part(cpu.service)} + ${part(cpu.postgres)} + ${part(cpu.redis)}`;
+}
+
 /** @param {import('./table-size-run.mjs').TableSizeRun} run */
 function scenarioTable(run) {
   const lines = [
-    '| Scenario | req/s | p50 ms | p99 ms | CPU µs/req | errors / non-2xx | ceiling | ratio | target | result |',
+    '| Scenario | req/s | p50 ms | p99 ms | CPU µs/req: service + PostgreSQL + Redis | errors / non-2xx | ceiling | ratio | target | result |',
     '|---|--:|--:|--:|--:|--:|---|--:|---|---|',
   ];
   for (const scenario of run.scenarios) {
@@ -108,7 +115,7 @@ function scenarioTable(run) {
         load ? rps(load.rps) : '—',
         load ? ms(load.p50Ms) : '—',
         load ? ms(load.p99Ms) : '—',
-        load?.cpuUsPerRequest ? load.cpuUsPerRequest.toFixed(1) : '—',
+        cpuCell(load?.cpuUsPerRequest),
         load ? `${load.socketErrors} / ${load.non2xx}` : '—',
         scenario.ceiling ? CEILINGS[scenario.ceiling].title : '—',
         ratio(scenario),

@@ -82,6 +82,23 @@ export function cpuSeconds(pid) {
   }, 0);
 }
 
+/**
+ * A process on this machine that runs `program` (its /proc comm), given its
+ * pid or the pid of one of its children; undefined when it runs elsewhere.
+ */
+export function localProcess(pid, program, { parent = false } = {}) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    if (!comm.includes(program)) return undefined;
+    return parent
+      ? Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      : pid;
+  } catch {
+    return undefined;
+  }
+}
+
 // USER_HZ: what /proc/<pid>/stat counts in, 100 on every Linux.
 const CLOCK_TICKS = 100;
 

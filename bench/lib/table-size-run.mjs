@@ -6,11 +6,12 @@ import {
   countUsers,
   createCeilingTable,
   dropDatabase,
+  postgresServerPid,
   resetDatabase,
   seedUsers,
 } from './database.mjs';
 import { freePort } from './free-port.mjs';
-import { deleteKeysWithPrefix } from './redis-keys.mjs';
+import { deleteKeysWithPrefix, redisServerPid } from './redis-keys.mjs';
 import { cpuSeconds, highWaterMarkMb, RssSampler } from './rss.mjs';
 import { SCENARIOS } from './scenarios.mjs';
 import { Service } from './service.mjs';
@@ -143,13 +144,26 @@ export async function runTableSize(rows, run) {
 
 async function runScenarios(service, seeded, run) {
   const { options, driver, config, server, keyPrefix, rows } = run;
+  // Whose CPU time a request costs: the service's, and the servers' it uses
+  // when they run here (the load generator's is left out).
+  const processes = {
+    service: service.pid,
+    postgres: await postgresServerPid(server),
+    redis: await redisServerPid(config.redis),
+  };
   const settings = { ...loadSettings(options), warmup: options.warmup };
   /**
    * The warm-up, then the measured load with `checker` running beside it.
    * @returns {Promise<{ measured: LoadResult, checked?: any }>}
    */
-  /** `pid`: the process whose CPU time per request to record, if any. */
-  const load = async (url, plan, warmupPlan = plan, checker = undefined, pid) => {
+  /** `measureCpu`: record the CPU time per request of `processes`. */
+  const load = async (
+    url,
+    plan,
+    warmupPlan = plan,
+    checker = undefined,
+    measureCpu = false,
+  ) => {
     if (settings.warmup > 0) {
       await driver.run(url, warmupPlan, {
         ...settings,
@@ -157,16 +171,19 @@ async function runScenarios(service, seeded, run) {
       });
     }
     const running = checker?.();
-    const cpuBefore = pid === undefined ? 0 : cpuSeconds(pid);
+    const cpuBefore = measureCpu ? cpuOf(processes) : undefined;
     const measured = await driver
       .run(url, plan, settings)
       .catch(async (error) => {
         await running?.stop();
         throw error;
       });
-    if (pid !== undefined && measured.requests > 0) {
-      measured.cpuUsPerRequest =
-        ((cpuSeconds(pid) - cpuBefore) * 1e6) / measured.requests;
+    if (cpuBefore && measured.requests > 0) {
+      measured.cpuUsPerRequest = perRequest(
+        cpuBefore,
+        cpuOf(processes),
+        measured.requests,
+      );
     }
     return { measured, checked: await running?.stop() };
   };
@@ -238,7 +255,7 @@ async function runScenarios(service, seeded, run) {
         prepared.plan,
         prepared.warmupPlan,
         prepared.staleReads,
-        service.pid,
+        true,
       );
       result.load = measured;
       if (checked) result.staleReads = checked;
@@ -252,6 +269,32 @@ async function runScenarios(service, seeded, run) {
     scenarios.push(result);
   }
   return { scenarios, ceilings };
+}
+
+/** CPU seconds used so far by each process that runs here. */
+function cpuOf(processes) {
+  return Object.fromEntries(
+    Object.entries(processes).map(([name, pid]) => [
+      name,
+      pid === undefined ? undefined : cpuSeconds(pid),
+    ]),
+  );
+}
+
+/**
+ * @returns {import('./load/plans.mjs').CpuPerRequest} µs per request, each
+ *   process's and their total (the servers' only when they run here)
+ */
+function perRequest(before, after, requests) {
+  const us = (name) =>
+    before[name] === undefined
+      ? undefined
+      : ((after[name] - before[name]) * 1e6) / requests;
+  const cost = { service: us('service'), postgres: us('postgres'), redis: us('redis') };
+  return {
+    ...cost,
+    total: Object.values(cost).reduce((sum, each) => sum + (each ?? 0), 0),
+  };
 }
 
 /** @returns {import('./load/plans.mjs').LoadSettings} */

@@ -294,9 +294,9 @@ export function compareTableSizes(runs) {
 
 /**
  * What one scenario's request costs against another's, measured in the same
- * run: the service's CPU time per request when it was measured (steadier than
- * throughput on a machine whose two cores also run the load generator,
- * PostgreSQL and Redis), else the inverse of req/s. Both ratios are shown.
+ * run: the CPU time per request of the service, PostgreSQL and Redis when it
+ * was measured (steadier than throughput on a machine whose two cores also
+ * run the load generator), else the inverse of req/s. Both ratios are shown.
  * @param {import('./table-size-run.mjs').TableSizeRun} run
  * @param {{ scenario: string, baseline: string, check: string, atMost: number }[]} pairs
  * @returns {Check[]}
@@ -307,19 +307,18 @@ function costChecks(run, pairs) {
     const base = loadOf(run, baseline);
     if (!load?.rps || !base?.rps) return [];
     const byRate = base.rps / load.rps;
-    const byCpu =
-      load.cpuUsPerRequest && base.cpuUsPerRequest
-        ? load.cpuUsPerRequest / base.cpuUsPerRequest
-        : undefined;
+    const cpu = load.cpuUsPerRequest?.total;
+    const baseCpu = base.cpuUsPerRequest?.total;
+    const byCpu = cpu && baseCpu ? cpu / baseCpu : undefined;
     const ratio = byCpu ?? byRate;
-    const cpu =
+    const cpuText =
       byCpu === undefined
         ? ''
-        : `CPU ${load.cpuUsPerRequest.toFixed(1)} vs ${base.cpuUsPerRequest.toFixed(1)} µs/req; `;
+        : `CPU ${cpu.toFixed(1)} vs ${baseCpu.toFixed(1)} µs/req; `;
     return [
       {
         check,
-        value: `${ratio.toFixed(2)}× (${cpu}req/s ${Math.round(load.rps)} vs ${Math.round(base.rps)}: ${byRate.toFixed(2)}×)`,
+        value: `${ratio.toFixed(2)}× (${cpuText}req/s ${Math.round(load.rps)} vs ${Math.round(base.rps)}: ${byRate.toFixed(2)}×)`,
         target: `≤ ${atMost.toFixed(2)}×`,
         result: verdict(ratio <= atMost),
       },

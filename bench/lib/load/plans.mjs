@@ -85,8 +85,14 @@ export const mixOf = (ids) => ({
  * @property {number} socketErrors connect, read, write errors and timeouts
  * @property {number} non2xx responses with an error status (400 and up; a
  *   304 is a success)
- * @property {number} [cpuUsPerRequest] the service's CPU time (user and
- *   system, all its processes) per request, when measured
+ * @property {CpuPerRequest} [cpuUsPerRequest] CPU time (user and system)
+ *   per request, when measured
+ */
+
+/**
+ * CPU µs per request: the service's (all its processes), PostgreSQL's and
+ * Redis's (undefined when they run on another machine), and their total.
+ * @typedef {{ service: number, postgres?: number, redis?: number, total: number }} CpuPerRequest
  */
 
 /**
