@@ -65,21 +65,35 @@ export function highWaterMarkMb(pid) {
 
 /**
  * CPU time (user and system) used so far by a process and its children, in
- * seconds: over a load, divided by its requests, what each one cost.
+ * seconds: over a load, divided by its requests, what each one cost. The
+ * root's count includes its children that exited and were reaped (a
+ * PostgreSQL backend that closed, a cluster worker that died), so the total
+ * never goes down.
  */
 export function cpuSeconds(pid) {
-  return processTree(pid).reduce((sum, each) => {
-    try {
-      const stat = readFileSync(`/proc/${each}/stat`, 'utf8');
-      // utime and stime, fields 14 and 15: the 12th and 13th after the
-      // parenthesised command name, which may hold spaces.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return sum + (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-    } catch {
-      // The process has just exited.
-      return sum;
-    }
-  }, 0);
+  const [root, ...children] = processTree(pid);
+  return children.reduce(
+    (sum, each) => sum + cpuFields(each).own,
+    cpuFields(root).own + cpuFields(root).reapedChildren,
+  );
+}
+
+/** utime + stime, and cutime + cstime, of one process, in seconds. */
+function cpuFields(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields 14 to 17, the 12th to 15th after the parenthesised command
+    // name, which may hold spaces.
+    const fields = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .slice(11, 15)
+      .map((ticks) => Number(ticks) / CLOCK_TICKS);
+    return { own: fields[0] + fields[1], reapedChildren: fields[2] + fields[3] };
+  } catch {
+    // The process has just exited.
+    return { own: 0, reapedChildren: 0 };
+  }
 }
 
 /**
