@@ -42,7 +42,7 @@ ${Object.entries(CEILINGS)
 
 Checks, per table size (INFO marks one judged only from ${rows(TARGETS.judgedFromRows)} rows):
   every scenario: 0 errors and non-2xx; p99 ≤ ${TARGETS.tailSpread}× p50 (INFO)
-  start to ready ≤ ${TARGETS.readyMs} ms; peak RSS ≤ ${TARGETS.rssMb} MB; exit 0 on SIGTERM
+  start to ready ≤ ${TARGETS.readyMs} ms; peak RSS under the Kubernetes memory limit; exit 0 on SIGTERM
   page p99, near the end vs first page (INFO), and largest vs smallest --rows: ≤ ${TARGETS.pageP99Spread}×
   costs, by the service's CPU time per request (req/s when not measured):
     uncached page (page-first) vs uncached read by id (get-no-cache) ≤ ${TARGETS.uncachedPageCost}×

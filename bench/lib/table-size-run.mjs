@@ -11,6 +11,7 @@ import {
   seedUsers,
 } from './database.mjs';
 import { freePort } from './free-port.mjs';
+import { deploymentMemoryLimit } from './memory-limit.mjs';
 import { deleteKeysWithPrefix, redisServerPid } from './redis-keys.mjs';
 import { cpuSeconds, highWaterMarkMb, RssSampler } from './rss.mjs';
 import { SCENARIOS } from './scenarios.mjs';
@@ -43,7 +44,9 @@ const TIMED_STARTS = 3;
  * @property {{ firstStartMs: number, readyMs: number, readyTimesMs: number[],
  *   exit: { code: number | null, signal: string | null } }} startup
  *   readyMs is the median of readyTimesMs
- * @property {{ processMb: number, totalMb: number, highWaterMarkMb: number }} rss
+ * @property {{ processMb: number, totalMb: number, highWaterMarkMb: number,
+ *   limit: ReturnType<typeof deploymentMemoryLimit> }} rss the peaks, and the
+ *   deployment's memory limit they are held to
  *   peaks under load, and the kernel's peak over the whole life of a process
  * @property {ScenarioResult[]} scenarios none in a soak
  * @property {Record<string, CeilingResult>} ceilings none in a soak
@@ -133,6 +136,7 @@ export async function runTableSize(rows, run) {
       rss: {
         ...(measured.soak?.peakRss ?? peakRss(measured.scenarios)),
         highWaterMarkMb: highWaterMark,
+        limit: deploymentMemoryLimit(root),
       },
       ...measured,
     };
