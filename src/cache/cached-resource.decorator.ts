@@ -7,7 +7,9 @@ import {
 /**
  * Serves the controller's GET routes through the Redis cache and invalidates
  * it after each write. Routes with an `:id` parameter are items of the
- * collection `resource`; the others are pages of it.
+ * collection `resource`; the others are pages of it. Its GET handlers set the
+ * `ETag` of what they return: it is cached with the body and answers
+ * `If-None-Match`.
  */
 export const CachedResource = (resource: string): ClassDecorator =>
   applyDecorators(
