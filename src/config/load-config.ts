@@ -65,33 +65,20 @@ class EnvReader {
     return value === 'true';
   }
 
-  origins(name: string): string[] {
-    const value = this.raw(name);
-    if (value === undefined) return [];
-    const origins = value.split(',').map((origin) => origin.trim());
-    const invalid = origins.filter((origin) => !isOrigin(origin));
-    if (invalid.length > 0) {
-      this.reject(
-        name,
-        value,
-        `not an origin (scheme://host[:port]): ${invalid.join(', ')}`,
-      );
-    }
-    return origins;
-  }
-
-  /** Comma-separated IPs and CIDR blocks, or the names of PROXY_RANGES. */
-  proxies(name: string): string[] {
+  /**
+   * A comma-separated list, each entry trimmed and passed to `accepts`;
+   * `what` says what an entry must be, naming the ones refused.
+   */
+  list(name: string, accepts: (entry: string) => boolean, what: string) {
     const value = this.raw(name);
     if (value === undefined) return [];
     const entries = value.split(',').map((entry) => entry.trim());
-    const invalid = entries.filter((entry) => !isProxyAddress(entry));
+    const invalid = entries.filter((entry) => !accepts(entry));
     if (invalid.length > 0) {
       this.reject(
         name,
         value,
-        `not an IP address, CIDR block (address/prefix) or one of ${PROXY_RANGES.join(', ')}: ` +
-          invalid.map((entry) => entry || '(empty)').join(', '),
+        `not ${what}: ${invalid.map((entry) => entry || '(empty)').join(', ')}`,
       );
     }
     return entries;
@@ -177,8 +164,16 @@ export function loadConfig(env: Env): AppConfig {
     logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     apiKey: read.optionalString('API_KEY'),
     rateLimitPerMinute: read.integer('RATE_LIMIT_PER_MINUTE', 0, 0, 1_000_000),
-    corsOrigins: read.origins('CORS_ORIGINS'),
-    trustProxy: read.proxies('TRUST_PROXY'),
+    corsOrigins: read.list(
+      'CORS_ORIGINS',
+      isOrigin,
+      'an origin (scheme://host[:port])',
+    ),
+    trustProxy: read.list(
+      'TRUST_PROXY',
+      isProxyAddress,
+      `an IP address, CIDR block (address/prefix) or one of ${PROXY_RANGES.join(', ')}`,
+    ),
     clusterWorkers: read.integer('CLUSTER_WORKERS', 1, 1, 64),
     shutdownDelayMs: read.integer('SHUTDOWN_DELAY_MS', 0, 0, 30000),
     shutdownTimeoutMs: read.integer('SHUTDOWN_TIMEOUT_MS', 8000, 100, 60000),
