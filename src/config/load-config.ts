@@ -69,7 +69,11 @@ class EnvReader {
    * A comma-separated list, each entry trimmed and passed to `accepts`;
    * `what` says what an entry must be, naming the ones refused.
    */
-  list(name: string, accepts: (entry: string) => boolean, what: string) {
+  list(
+    name: string,
+    accepts: (entry: string) => boolean,
+    what: string,
+  ): string[] {
     const value = this.raw(name);
     if (value === undefined) return [];
     const entries = value.split(',').map((entry) => entry.trim());
